@@ -1,0 +1,112 @@
+//! The shape of one channel group's depthwise convolution, and the part of its output a call computes.
+
+use core::ops::Range;
+
+/// One channel group of a depthwise convolution over NHWC tensors.
+///
+/// The group reads channels `in_channel_offset .. in_channel_offset + channels` of each input
+/// pixel and writes channels `out_channel_offset ..` of each output pixel; pixels are
+/// `in_pixel_stride` / `out_pixel_stride` elements apart (≥ the channel count of the tensor).
+/// Output pixel `(y, x)` sums the taps `(ky, kx)` whose input position
+/// `(y·stride − pad_top + ky·dilation, x·stride − pad_left + kx·dilation)` lies inside the input;
+/// taps outside it (padding) contribute zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Images in the batch.
+    pub batch: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+    /// Kernel size K (the kernel is K×K); odd.
+    pub kernel: usize,
+    /// Distance between taps, ≥ 1.
+    pub dilation: usize,
+    /// Distance between output pixels' windows, ≥ 1.
+    pub stride: usize,
+    /// Padding rows above the input.
+    pub pad_top: usize,
+    /// Padding columns left of the input.
+    pub pad_left: usize,
+    /// Channels in this group.
+    pub channels: usize,
+    /// First channel of the group in an input pixel.
+    pub in_channel_offset: usize,
+    /// Elements from one input pixel to the next.
+    pub in_pixel_stride: usize,
+    /// First channel of the group in an output pixel.
+    pub out_channel_offset: usize,
+    /// Elements from one output pixel to the next.
+    pub out_pixel_stride: usize,
+}
+
+/// A rectangle of output pixels of one image: what one kernel call computes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// The image in the batch.
+    pub batch: usize,
+    /// Output rows.
+    pub rows: Range<usize>,
+    /// Output columns.
+    pub cols: Range<usize>,
+}
+
+impl Geometry {
+    /// Channel blocks of `lanes` channels (the last one possibly partial).
+    pub const fn blocks(&self, lanes: usize) -> usize {
+        self.channels.div_ceil(lanes)
+    }
+
+    /// Length of the packed weights for `lanes`-wide blocks: `[block][ky][kx][lane]`.
+    pub const fn packed_weights_len(&self, lanes: usize) -> Option<usize> {
+        match self.kernel.checked_mul(self.kernel) {
+            Some(taps) => match taps.checked_mul(lanes) {
+                Some(per_block) => per_block.checked_mul(self.blocks(lanes)),
+                None => None,
+            },
+            None => None,
+        }
+    }
+
+    /// Index of element `channel` of output pixel `(batch, y, x)` in the whole output tensor.
+    pub(crate) fn out_index(
+        &self,
+        batch: usize,
+        y: usize,
+        x: usize,
+        channel: usize,
+    ) -> Option<usize> {
+        let pixel = batch
+            .checked_mul(self.out_h)?
+            .checked_add(y)?
+            .checked_mul(self.out_w)?
+            .checked_add(x)?;
+        pixel
+            .checked_mul(self.out_pixel_stride)?
+            .checked_add(self.out_channel_offset)?
+            .checked_add(channel)
+    }
+
+    /// Index of element `channel` of input pixel `(batch, y, x)` in the whole input tensor.
+    pub(crate) fn in_index(
+        &self,
+        batch: usize,
+        y: usize,
+        x: usize,
+        channel: usize,
+    ) -> Option<usize> {
+        let pixel = batch
+            .checked_mul(self.in_h)?
+            .checked_add(y)?
+            .checked_mul(self.in_w)?
+            .checked_add(x)?;
+        pixel
+            .checked_mul(self.in_pixel_stride)?
+            .checked_add(self.in_channel_offset)?
+            .checked_add(channel)
+    }
+}

@@ -1,0 +1,1 @@
+//! mixconv (work in progress)
