@@ -20,6 +20,7 @@ pub use geometry::{Geometry, Region};
 pub use isa::Isa;
 
 use job::Job;
+pub use stub::microkernel;
 
 /// Computes `region` of one channel group's depthwise convolution with `isa`'s kernels.
 ///
