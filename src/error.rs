@@ -111,6 +111,13 @@ pub enum Error {
     IsaUnavailable(Isa),
     /// An instruction-set name that is not known (from `MIXCONV_ISA` or a caller).
     UnknownIsa(String),
+    /// A task index beyond the plan's tasks.
+    NoSuchTask {
+        /// The index given.
+        task: usize,
+        /// Tasks in the plan.
+        tasks: usize,
+    },
     /// A kernel refused its arguments (a bug in the planner if it happens).
     Kernel(KernelError),
 }
@@ -203,6 +210,9 @@ impl std::fmt::Display for Error {
                 f,
                 "unknown instruction set {name:?}: expected one of portable, avx2, avx512"
             ),
+            Error::NoSuchTask { task, tasks } => {
+                write!(f, "task {task} does not exist: the plan has {tasks} tasks")
+            }
             Error::Kernel(e) => write!(f, "kernel refused the call: {e}"),
         }
     }

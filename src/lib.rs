@@ -33,9 +33,11 @@ mod plan;
 pub mod reference;
 mod shape;
 mod split;
+mod tasks;
 mod weights;
 
 pub use error::{Error, Result};
+pub use execute::Threads;
 pub use isa::{ISA_ENV, Isa, available_isas, cpu_features, default_isa, parse_isa, require};
 pub use layer::{MixConv, ResolvedGroup};
 pub use mixconv_kernels::{Activation, Epilogue};
@@ -43,4 +45,10 @@ pub use padding::{Padding, Pads};
 pub use plan::{Plan, PlannedGroup};
 pub use shape::Shape;
 pub use split::Split;
+pub use tasks::Task;
 pub use weights::Weights;
+
+/// The README's usage example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

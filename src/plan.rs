@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::layer::{MixConv, ResolvedGroup};
 use crate::shape::Shape;
+use crate::tasks::{self, Task};
 use crate::weights::{Weights, pack};
 use crate::{Epilogue, Isa};
 use mixconv_kernels::Geometry;
@@ -38,6 +39,7 @@ pub struct Plan {
     pub(crate) out_pixel_stride: usize,
     pub(crate) epilogue: Epilogue,
     pub(crate) groups: Vec<PlannedGroup>,
+    pub(crate) tasks: Vec<Task>,
     input_lens: RangeInclusive<usize>,
     output_lens: RangeInclusive<usize>,
 }
@@ -107,6 +109,7 @@ impl Plan {
             out_pixel_stride,
             epilogue: layer.epilogue(),
             groups: Vec::with_capacity(groups.len()),
+            tasks: Vec::new(),
             input_lens,
             output_lens,
         };
@@ -166,6 +169,13 @@ impl Plan {
                 bias: packed_bias,
             });
         }
+        plan.tasks = tasks::split(
+            plan.batch,
+            out_size,
+            shape.height,
+            plan.stride,
+            &plan.groups,
+        );
         Ok(plan)
     }
 
@@ -256,6 +266,11 @@ impl fmt::Display for Plan {
             } else {
                 String::new()
             }
+        )?;
+        writeln!(
+            f,
+            "  {} task(s) of about equal cost (threads take whole tasks)",
+            self.tasks.len()
         )?;
         for (i, g) in self.groups.iter().enumerate() {
             let r = &g.group;

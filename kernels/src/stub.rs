@@ -36,7 +36,7 @@ pub(crate) unsafe fn run(job: &Job) {
                 let v = match e.activation {
                     Activation::None => acc,
                     Activation::Relu => acc.max(0.0),
-                    Activation::Relu6 => acc.max(0.0).min(6.0),
+                    Activation::Relu6 => acc.clamp(0.0, 6.0),
                     _ => acc,
                 };
                 unsafe { *job.output_pixel(y, x).add(c) = v.max(e.min).min(e.max) };
