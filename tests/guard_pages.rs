@@ -212,8 +212,8 @@ fn configs() -> Vec<Config> {
     let channels = [1, 3, 7, 9, 13, 17, 23, 31, 33, 47, 45, 19];
     let widths = [1, 3, 7, 13, 15, 29, 5, 17, 9, 31];
     for (i, &(kernels, dilations, stride)) in shapes.iter().enumerate() {
-        for j in 0..2 {
-            let n = i * 2 + j;
+        for j in 0..3 {
+            let n = i * 3 + j;
             let c = channels[n % channels.len()].max(kernels.len());
             out.push(Config {
                 channels: c,
@@ -365,11 +365,11 @@ fn kernels_stay_inside_guarded_slices() {
         (5, 3, 3),
         (15, 1, 1),
     ];
-    let channels = [1, 5, 7, 9, 15, 17, 23, 31, 33, 41];
+    let channels = [1, 5, 7, 9, 15, 17, 23, 31, 33, 41, 47];
     let widths = [1, 2, 7, 13, 15, 29, 19, 31];
     for (i, &(k, s, d)) in kernels.iter().enumerate() {
-        for j in 0..2 {
-            let n = i * 2 + j;
+        for j in 0..4 {
+            let n = i * 4 + j;
             cases.push((
                 k,
                 s,

@@ -239,6 +239,7 @@ fn run_case(case: &Case) -> Result<(), String> {
             (case.batch, oh, ow, case.channels)
         ));
     }
+    let mut macs = 0u64;
     for (g, planned) in first.groups().iter().enumerate() {
         if planned.group.pads != pads[g] || planned.group.channels != sizes[g] {
             return Err(format!(
@@ -246,6 +247,32 @@ fn run_case(case: &Case) -> Result<(), String> {
                 planned.group, pads[g], sizes[g]
             ));
         }
+        // Interior: the output positions whose whole window lies inside the input, by brute force.
+        let (k, d) = (case.kernels[g], case.dilations[g]);
+        let inside = |o: usize, pad: usize, size: usize| {
+            (0..k).all(|t| {
+                (o * case.stride + t * d)
+                    .checked_sub(pad)
+                    .is_some_and(|i| i < size)
+            })
+        };
+        let rows: Vec<usize> = (0..oh)
+            .filter(|&y| inside(y, pads[g].top, case.h))
+            .collect();
+        let cols: Vec<usize> = (0..ow)
+            .filter(|&x| inside(x, pads[g].left, case.w))
+            .collect();
+        let listed = |r: &std::ops::Range<usize>| r.clone().collect::<Vec<_>>();
+        if listed(&planned.interior_rows) != rows || listed(&planned.interior_cols) != cols {
+            return Err(format!(
+                "group {g}: interior rows {:?} cols {:?}, expected {rows:?} {cols:?}",
+                planned.interior_rows, planned.interior_cols
+            ));
+        }
+        macs += (k * k * sizes[g] * case.batch * oh * ow) as u64;
+    }
+    if first.macs() != macs {
+        return Err(format!("macs {} expected {macs}", first.macs()));
     }
 
     // Input: the layer's channels random, every other element NaN (must never be read).
@@ -449,7 +476,7 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                 let weight = channels * specs.iter().map(|s| s.kernel * s.kernel).max().unwrap()
                     / stride
                     / stride;
-                while batch * h * w * weight > 3_000_000 {
+                while batch * h * w * weight > 6_000_000 {
                     if batch > 1 {
                         batch -= 1;
                     } else if h >= w {
@@ -537,7 +564,7 @@ fn cases(default: u32) -> u32 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn random_layers_match_the_reference_on_every_isa(case in case_strategy()) {
@@ -586,13 +613,13 @@ const GENERIC: &[(usize, usize, usize)] = &[
     (15, 1, 1),
     (11, 2, 2),
 ];
-const CHANNELS: &[usize] = &[1, 7, 8, 9, 15, 16, 17, 33, 90];
+const CHANNELS: &[usize] = &[1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 90];
 
 fn sweep(combos: &[(usize, usize, usize)]) {
     let mut index = 0u64;
     for &(k, stride, dilation) in combos {
         let reach = (k - 1) * dilation;
-        let mut widths = vec![1, k - 1, k, 13, 14, 15, 29];
+        let mut widths = vec![1, k - 1, k, 13, 14, 15, 28, 29, 30];
         widths.retain(|&w| w > 0);
         widths.sort_unstable();
         widths.dedup();
