@@ -916,3 +916,25 @@ fn oracle_agrees_with_documented_examples() {
     );
     assert_case(&case); // and the library agrees
 }
+
+/// With no activation and no clamp the epilogue is the identity: a NaN sum (from a NaN in the
+/// layer's own input) stays NaN, it does not become a number.
+#[test]
+#[ignore = "bug: reference::epilogue (src/reference.rs:67, `y.max(e.min).min(e.max)`) turns a NaN \
+            into -inf under the default clamp (-inf, inf), since f32::max returns the non-NaN \
+            operand; reproducer: MixConv::new(1, &[1]), weight 1, input [NaN] gives [-inf]"]
+fn nan_in_the_layers_own_input_stays_nan_without_clamp() {
+    assert!(reference::epilogue(&mixconv::Epilogue::default(), f32::NAN).is_nan());
+    let layer = MixConv::new(1, &[1]);
+    let weights = Weights::hwc(vec![vec![1.0]]);
+    let shape = Shape::new(1, 1, 2);
+    let input = [f32::NAN, 2.0];
+    let mut out = [0.0; 2];
+    reference::mixconv(&layer, &weights, shape, &input, &mut out).unwrap();
+    assert!(out[0].is_nan() && out[1] == 2.0, "reference gives {out:?}");
+    for isa in available_isas() {
+        let plan = Plan::new(&layer, &weights, shape, isa).unwrap();
+        plan.run(&input, &mut out).unwrap();
+        assert!(out[0].is_nan() && out[1] == 2.0, "{isa} gives {out:?}");
+    }
+}
