@@ -63,6 +63,15 @@ pub enum Error {
         /// Group index.
         group: usize,
     },
+    /// A group's dilated window, stride and padding reach coordinates beyond `isize`.
+    WindowTooLarge {
+        /// Group index.
+        group: usize,
+        /// Kernel size.
+        kernel: usize,
+        /// Dilation.
+        dilation: usize,
+    },
     /// Two groups produce different output sizes.
     GroupOutputMismatch {
         /// Group index.
@@ -169,6 +178,14 @@ impl std::fmt::Display for Error {
                     "group {group}: the kernel window is larger than the padded input"
                 )
             }
+            Error::WindowTooLarge {
+                group,
+                kernel,
+                dilation,
+            } => write!(
+                f,
+                "group {group}: a {kernel}x{kernel} kernel with dilation {dilation} reaches coordinates beyond isize"
+            ),
             Error::GroupOutputMismatch {
                 group,
                 size,

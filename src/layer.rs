@@ -209,6 +209,21 @@ impl MixConv {
             let size = pads
                 .output_size(h, w, reach, self.stride)?
                 .ok_or(Error::NoOutput { group })?;
+            // Every window coordinate a kernel computes, `(out − 1)·stride + reach`, must fit isize.
+            let fits = |out: usize, pad: usize| {
+                (out - 1)
+                    .checked_mul(self.stride)
+                    .and_then(|v| v.checked_add(reach))
+                    .and_then(|v| v.checked_add(pad))
+                    .is_some_and(|v| v <= isize::MAX as usize)
+            };
+            if !fits(size.0, pads.top) || !fits(size.1, pads.left) {
+                return Err(Error::WindowTooLarge {
+                    group,
+                    kernel,
+                    dilation,
+                });
+            }
             match out_size {
                 None => out_size = Some(size),
                 Some(expected) if expected != size => {

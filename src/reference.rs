@@ -57,8 +57,12 @@ pub fn magnitudes(
     Ok(out)
 }
 
-/// The epilogue of one value: activation, then clamp.
+/// The epilogue of one value: activation, then clamp. NaN stays NaN (as in the kernels,
+/// whose `max`/`min` instructions pass a NaN operand through).
 pub fn epilogue(e: &Epilogue, x: f32) -> f32 {
+    if x.is_nan() {
+        return x;
+    }
     let y = match e.activation {
         Activation::None => x,
         Activation::Relu => x.max(0.0),

@@ -920,9 +920,6 @@ fn oracle_agrees_with_documented_examples() {
 /// With no activation and no clamp the epilogue is the identity: a NaN sum (from a NaN in the
 /// layer's own input) stays NaN, it does not become a number.
 #[test]
-#[ignore = "bug: reference::epilogue (src/reference.rs:67, `y.max(e.min).min(e.max)`) turns a NaN \
-            into -inf under the default clamp (-inf, inf), since f32::max returns the non-NaN \
-            operand; reproducer: MixConv::new(1, &[1]), weight 1, input [NaN] gives [-inf]"]
 fn nan_in_the_layers_own_input_stays_nan_without_clamp() {
     assert!(reference::epilogue(&mixconv::Epilogue::default(), f32::NAN).is_nan());
     let layer = MixConv::new(1, &[1]);
