@@ -24,6 +24,7 @@
 //! assert!(output.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-4));
 //! ```
 
+pub mod bench;
 mod error;
 mod execute;
 mod isa;
@@ -34,6 +35,7 @@ pub mod reference;
 mod shape;
 mod split;
 mod weights;
+pub mod workloads;
 
 pub use error::{Error, Result};
 pub use isa::{ISA_ENV, Isa, available_isas, cpu_features, default_isa, parse_isa, require};
