@@ -170,8 +170,10 @@ mod tests {
         assert_eq!(a.shape, [2, 3]);
         assert_eq!(a.data[5], 6.0);
         assert_eq!(shape_text(&[7]), "(7,)");
-        let f64_header = String::from_utf8_lossy(&bytes).replace("<f4", "<f8");
-        let e = parse(f64_header.as_bytes(), "x.npy").unwrap_err();
+        let mut f64_header = bytes.clone();
+        let at = f64_header.windows(3).position(|w| w == b"<f4").unwrap();
+        f64_header[at + 2] = b'8';
+        let e = parse(&f64_header, "x.npy").unwrap_err();
         assert!(e.contains("float64"), "{e}");
         assert!(parse(&bytes[..bytes.len() - 4], "x").is_err());
     }
