@@ -24,22 +24,21 @@ fn mixnet(c: &mut Criterion) {
                 common::layer(&mut group, l.name, &layer, shape, isa);
             }
             // The whole model: every layer once per iteration, each on its own rotated buffers.
-            let mut plans: Vec<(Plan, bench::Buffers)> = layers
+            let mut model: Vec<bench::Buffers> = layers
                 .iter()
                 .map(|l| {
                     let (layer, shape) = l.layer();
                     let weights = bench::random_weights(&layer, 1).expect("valid layer");
                     let plan = Plan::new(&layer, &weights, shape, isa).expect("valid layer");
-                    let buffers = bench::Buffers::for_plan(&plan);
-                    (plan, buffers)
+                    bench::Buffers::for_plan(&plan)
                 })
                 .collect();
-            let macs: u64 = plans.iter().map(|(p, _)| p.macs()).sum();
+            let macs: u64 = model.iter().map(|b| b.plans[0].macs()).sum();
             group.throughput(Throughput::Elements(bench::flops(macs)));
             group.bench_function(BenchmarkId::new(isa.name(), "model"), |b| {
                 b.iter(|| {
-                    for (plan, buffers) in plans.iter_mut() {
-                        buffers.run(plan);
+                    for buffers in model.iter_mut() {
+                        buffers.run();
                     }
                 })
             });

@@ -9,7 +9,7 @@
 //! let weights = bench::random_weights(&layer, 1).unwrap();
 //! let plan = Plan::new(&layer, &weights, shape, Isa::Portable).unwrap();
 //! let mut buffers = bench::Buffers::new(&plan, 2);
-//! let median = bench::median_time(3, 1, || buffers.run(&plan));
+//! let median = bench::median_time(3, 1, || buffers.run());
 //! let gflops = bench::gflops(plan.macs(), median);
 //! assert!(gflops > 0.0);
 //! ```
@@ -103,13 +103,17 @@ pub fn median_time_within(
     (times[times.len() / 2], times.len())
 }
 
-/// Bytes of inputs (and as many of outputs) that [`Buffers::for_plan`] spreads the runs over:
-/// more than L2 holds, so no iteration finds the previous one's data in L1 or L2.
+/// Bytes of inputs and packed weights that [`Buffers::for_plan`] spreads the runs over: more
+/// than L2 holds, so no iteration finds the previous one's data in L1 or L2 (as a layer of a
+/// network finds neither its weights nor, mostly, its input there).
 pub const ROTATION_BYTES: usize = 8 << 20;
 
-/// Several input and output buffers of one plan, used in turn so that successive runs do
-/// not find their data left in L1 (or L2) by the previous run.
+/// Copies of one plan (each with its own packed weights) and as many random inputs and
+/// outputs, used in turn so that successive runs do not find their data, weights included,
+/// left in L1 (or L2) by the previous run.
 pub struct Buffers {
+    /// Copies of the plan.
+    pub plans: Vec<Plan>,
     /// Inputs, random in `[-1, 1)`.
     pub inputs: Vec<Vec<f32>>,
     /// Outputs.
@@ -118,10 +122,11 @@ pub struct Buffers {
 }
 
 impl Buffers {
-    /// `count` (at least 1) random inputs and outputs for `plan`.
+    /// `count` (at least 1) copies of `plan`, random inputs and outputs.
     pub fn new(plan: &Plan, count: usize) -> Self {
         let count = count.max(1);
         Buffers {
+            plans: vec![plan.clone(); count],
             inputs: (0..count)
                 .map(|i| random_vec(plan.input_len(), 0x5eed + i as u64))
                 .collect(),
@@ -130,23 +135,29 @@ impl Buffers {
         }
     }
 
-    /// As many buffers as make [`ROTATION_BYTES`] of input, between 2 and 64.
+    /// As many copies as make [`ROTATION_BYTES`] of inputs and weights, between 2 and 64.
     pub fn for_plan(plan: &Plan) -> Self {
-        let bytes = (plan.input_len() * 4).max(1);
+        let weights: usize = plan
+            .groups()
+            .iter()
+            .map(|g| g.weights.len() + g.bias.len())
+            .sum();
+        let bytes = ((plan.input_len() + weights) * 4).max(1);
         Self::new(plan, ROTATION_BYTES.div_ceil(bytes).clamp(2, 64))
     }
 
-    /// Index of the buffer pair the next run uses, advancing the rotation.
+    /// Index of the copy the next run uses, advancing the rotation.
     pub fn advance(&mut self) -> usize {
         let i = self.next;
         self.next = (self.next + 1) % self.inputs.len();
         i
     }
 
-    /// Runs `plan` on the next input and output.
-    pub fn run(&mut self, plan: &Plan) {
+    /// Runs the next copy of the plan on the next input and output.
+    pub fn run(&mut self) {
         let i = self.advance();
-        plan.run(&self.inputs[i], &mut self.outputs[i])
+        self.plans[i]
+            .run(&self.inputs[i], &mut self.outputs[i])
             .expect("buffers sized for the plan");
     }
 }

@@ -68,7 +68,7 @@ pub fn layer(
     let mut buffers = bench::Buffers::for_plan(&plan);
     group.throughput(Throughput::Elements(bench::flops(plan.macs())));
     group.bench_function(BenchmarkId::new(isa.name(), id), |b| {
-        b.iter(|| buffers.run(&plan))
+        b.iter(|| buffers.run())
     });
 }
 

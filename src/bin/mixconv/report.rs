@@ -97,7 +97,7 @@ pub fn measure(
     let weights = bench::random_weights(layer, 1).map_err(|e| e.to_string())?;
     let plan = Plan::new(layer, &weights, shape, isa).map_err(|e| e.to_string())?;
     let mut buffers = bench::Buffers::for_plan(&plan);
-    let (median, runs) = bench::median_time_within(5, 10_000, budget, || buffers.run(&plan));
+    let (median, runs) = bench::median_time_within(5, 10_000, budget, || buffers.run());
 
     let input = &buffers.inputs[0];
     let mut expected = vec![0.0; plan.output_len()];
