@@ -29,9 +29,9 @@ pub fn gflops(macs: u64, time: Duration) -> f64 {
 }
 
 /// This CPU's f32 FMA peak on one core with `isa`'s vectors, in GFLOP/s: 12–16 independent FMA
-/// chains run for about 20 ms, best of 5 (other
-/// processes only ever lower a run's figure). Measured once per ISA per process, then cached.
-/// Returns 0.0 when the CPU cannot run `isa`.
+/// chains ([`mixconv_kernels::peak`]), the best of 10 runs of about 4 ms (short, so that some
+/// escape other processes, which only ever lower a run's figure). Measured once per ISA per
+/// process (~50 ms), then cached. Returns 0.0 when the CPU cannot run `isa`.
 pub fn peak_gflops(isa: Isa) -> f64 {
     static PEAKS: [OnceLock<f64>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let slot = Isa::ALL.iter().position(|&i| i == isa).unwrap_or(0);
@@ -50,13 +50,13 @@ fn measure_peak(isa: Isa) -> f64 {
         fma_flops(isa, iterations);
         let t = start.elapsed();
         if t >= Duration::from_millis(3) || iterations >= 1 << 34 {
-            let scale = 0.020 / t.as_secs_f64().max(1e-9);
+            let scale = 0.004 / t.as_secs_f64().max(1e-9);
             iterations = ((iterations as f64 * scale) as u64).max(1);
             break;
         }
         iterations *= 4;
     }
-    (0..5)
+    (0..10)
         .map(|_| {
             let start = Instant::now();
             let done = fma_flops(isa, iterations).unwrap_or(0);

@@ -48,7 +48,9 @@ pub fn verify(args: &VerifyArgs) -> Result<usize, String> {
         for (_, layers) in workloads::MODELS {
             for l in *layers {
                 let (layer, shape) = l.layer();
-                let weights = random_weights(&layer, 7).map_err(|e| e.to_string())?;
+                let weights = random_weights(&layer, 7)
+                    .map_err(|e| e.to_string())?
+                    .with_bias(random_vec(layer.channels(), 8));
                 cases.push(Case {
                     name: l.name.to_string(),
                     layer,
