@@ -226,6 +226,12 @@ impl Fixture {
     }
 }
 
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn run_args<'a>(f: &'a Fixture, extra: &[&'a str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "run",
@@ -671,4 +677,42 @@ fn info_shows_features_isas_and_the_plan() {
     let out = mixconv(&["info", "--isa", "sse9"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("unknown instruction set"));
+}
+
+/// Files written by NumPy itself (`np.save`, `np.savez`, `np.savez_compressed`: zip64 local
+/// headers, deflate), and NumPy's own float64 result of the layer (tests/fixtures/cli/README.md).
+#[test]
+fn run_reads_numpy_files_and_matches_numpy() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli");
+    let (shape, expected) = read_npy(&fixtures.join("numpy_y_relu.npy"));
+    for archive in ["numpy_w_stored.npz", "numpy_w_deflated.npz"] {
+        let dir = temp_dir(&format!("numpy-{archive}"));
+        let out = mixconv(&[
+            "run",
+            "--input",
+            fixtures.join("numpy_x.npy").to_str().unwrap(),
+            "--weights",
+            fixtures.join(archive).to_str().unwrap(),
+            "--output",
+            dir.join("y.npy").to_str().unwrap(),
+            "--kernels",
+            "3,5",
+            "--dilations",
+            "1,2",
+            "--stride",
+            "2",
+            "--activation",
+            "relu",
+        ]);
+        assert!(out.status.success(), "{archive}: {}", text(&out.stderr));
+        let (got_shape, got) = read_npy(&dir.join("y.npy"));
+        assert_eq!(got_shape, shape);
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert!(
+                (g - e).abs() <= 1e-5 * (1.0 + e.abs()),
+                "{archive} output {i}: {g} vs {e}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
