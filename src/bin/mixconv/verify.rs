@@ -77,13 +77,10 @@ pub fn verify(args: &VerifyArgs) -> Result<usize, String> {
     let (mut passed, mut failed) = (0usize, 0usize);
     for (i, case) in cases.iter().enumerate() {
         progress.step(i, &case.name);
-        let len = Plan::new(&case.layer, &case.weights, case.shape, Isa::Portable)
-            .map_err(|e| format!("{}: {e}", case.name))?
-            .input_len();
-        let input = random_vec(len, 1000 + i as u64);
-        let outputs_len = Plan::new(&case.layer, &case.weights, case.shape, Isa::Portable)
-            .map_err(|e| e.to_string())?
-            .output_len();
+        let lens = Plan::new(&case.layer, &case.weights, case.shape, Isa::Portable)
+            .map_err(|e| format!("{}: {e}", case.name))?;
+        let input = random_vec(lens.input_len(), 1000 + i as u64);
+        let outputs_len = lens.output_len();
         let mut expected = vec![0.0; outputs_len];
         reference::mixconv(
             &case.layer,
