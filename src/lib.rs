@@ -24,6 +24,7 @@
 //! assert!(output.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-4));
 //! ```
 
+pub mod bench;
 mod error;
 mod execute;
 mod isa;
@@ -35,6 +36,7 @@ mod shape;
 mod split;
 mod tasks;
 mod weights;
+pub mod workloads;
 
 pub use error::{Error, Result};
 pub use execute::Threads;

@@ -12,6 +12,8 @@ mod error;
 mod geometry;
 mod isa;
 mod job;
+/// The f32 FMA peak probe: independent FMA chains per ISA, for "% of peak" in reports.
+pub mod peak;
 mod stub;
 
 pub use epilogue::{Activation, Epilogue};
