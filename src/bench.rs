@@ -14,7 +14,7 @@
 //! assert!(gflops > 0.0);
 //! ```
 
-use crate::{Isa, MixConv, Plan, Result, Weights};
+use crate::{Isa, MixConv, Plan, Result, Threads, Weights};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -153,11 +153,16 @@ impl Buffers {
         i
     }
 
-    /// Runs the next copy of the plan on the next input and output.
+    /// Runs the next copy of the plan on the next input and output, on the calling thread.
     pub fn run(&mut self) {
+        self.run_with(Threads::Single);
+    }
+
+    /// [`Buffers::run`] on the given threads.
+    pub fn run_with(&mut self, threads: Threads<'_>) {
         let i = self.advance();
         self.plans[i]
-            .run(&self.inputs[i], &mut self.outputs[i])
+            .run_with(&self.inputs[i], &mut self.outputs[i], threads)
             .expect("buffers sized for the plan");
     }
 }

@@ -59,7 +59,7 @@ fn main_job(a: &args::MainArgs) -> Result<(), String> {
             (l.name.to_string(), layer, shape)
         })
         .collect();
-    let ctx = report::Context::new(isa, a.report.threads);
+    let ctx = report::Context::new(isa, a.report.threads)?;
     report::report(
         &ctx,
         &layers,
@@ -72,7 +72,7 @@ fn main_job(a: &args::MainArgs) -> Result<(), String> {
 fn bench(a: &args::BenchArgs) -> Result<(), String> {
     let isa = args::isa(&a.report.isa)?;
     let layer = a.layer.resolve()?;
-    let ctx = report::Context::new(isa, a.report.threads);
+    let ctx = report::Context::new(isa, a.report.threads)?;
     report::report(
         &ctx,
         &[layer],

@@ -45,7 +45,7 @@ pub struct ReportArgs {
     /// Instruction set: portable, avx2 or avx512 (default: MIXCONV_ISA, else the widest available).
     #[arg(long)]
     pub isa: Option<String>,
-    /// Threads (at least 1). Recorded in the report; the kernels run single-threaded for now.
+    /// Threads (at least 1): 1 runs on the calling thread, more on a rayon pool of that size.
     #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub threads: usize,
     /// Print one JSON object instead of the table.

@@ -1,7 +1,7 @@
 //! The measurement report: per layer median time, GFLOP/s, % of FMA peak, speed-up over the
 //! reference and max error; printed as a table or as one JSON object.
 
-use mixconv::{Isa, MixConv, Plan, Shape, bench, reference};
+use mixconv::{Isa, MixConv, Plan, Shape, Threads, bench, reference};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -29,15 +29,36 @@ pub struct Row {
 pub struct Context {
     pub isa: Isa,
     pub threads: usize,
+    /// The FMA peak of `threads` cores (one core's measured peak × threads).
     pub peak_gflops: f64,
+    /// The pool the layers run on when `threads` > 1.
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl Context {
-    pub fn new(isa: Isa, threads: usize) -> Self {
-        Context {
+    pub fn new(isa: Isa, threads: usize) -> Result<Self, String> {
+        let pool = match threads {
+            1 => None,
+            n => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| format!("cannot start {n} threads: {e}"))?,
+            ),
+        };
+        Ok(Context {
             isa,
             threads,
-            peak_gflops: bench::peak_gflops(isa),
+            peak_gflops: bench::peak_gflops(isa) * threads as f64,
+            pool,
+        })
+    }
+
+    /// Where the layers run: the calling thread, or the pool of `threads` threads.
+    pub fn run_on(&self) -> Threads<'_> {
+        match &self.pool {
+            Some(pool) => Threads::Pool(pool),
+            None => Threads::Single,
         }
     }
 
@@ -91,13 +112,15 @@ pub fn measure(
     name: &str,
     layer: &MixConv,
     shape: Shape,
-    isa: Isa,
+    ctx: &Context,
     budget: Duration,
 ) -> Result<Row, String> {
+    let isa = ctx.isa;
     let weights = bench::random_weights(layer, 1).map_err(|e| e.to_string())?;
     let plan = Plan::new(layer, &weights, shape, isa).map_err(|e| e.to_string())?;
     let mut buffers = bench::Buffers::for_plan(&plan);
-    let (median, runs) = bench::median_time_within(5, 10_000, budget, || buffers.run());
+    let (median, runs) =
+        bench::median_time_within(5, 10_000, budget, || buffers.run_with(ctx.run_on()));
 
     let input = &buffers.inputs[0];
     let mut expected = vec![0.0; plan.output_len()];
@@ -160,15 +183,16 @@ pub fn header(ctx: &Context) -> String {
         .collect();
     format!(
         "cpu: {}\nfeatures: {}\nisas available: {}; chosen: {} ({} f32 lanes)\n\
-         f32 FMA peak, 1 core, {}: {:.1} GFLOP/s (measured); threads: {} (kernels run single-threaded for now)\n",
+         f32 FMA peak, {}: {:.1} GFLOP/s per core (measured); threads: {}, % peak is of {:.1} GFLOP/s\n",
         bench::cpu_name(),
         mixconv::cpu_features().join(" "),
         isas.join(", "),
         ctx.isa,
         ctx.isa.lanes(),
         ctx.isa,
-        ctx.peak_gflops,
-        ctx.threads
+        ctx.peak_gflops / ctx.threads as f64,
+        ctx.threads,
+        ctx.peak_gflops
     )
 }
 
@@ -340,7 +364,7 @@ pub fn report(
     let mut rows = Vec::with_capacity(layers.len());
     for (i, (name, layer, shape)) in layers.iter().enumerate() {
         progress.step(i, &format!("{name}: timing {} and the reference", ctx.isa));
-        rows.push(measure(name, layer, *shape, ctx.isa, budget)?);
+        rows.push(measure(name, layer, *shape, ctx, budget)?);
     }
     progress.done();
     if json_out {
