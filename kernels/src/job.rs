@@ -125,7 +125,7 @@ fn check_geometry(g: &Geometry) -> Result<(), KernelError> {
     {
         return Err(bad("empty tensor"));
     }
-    if g.kernel % 2 == 0 {
+    if g.kernel.is_multiple_of(2) {
         return Err(bad("kernel size must be odd"));
     }
     if g.dilation == 0 || g.stride == 0 {
