@@ -7,6 +7,13 @@
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[macro_use]
+mod unroll;
+
+// `SPECIALIZED`, `specialized_name` and the `dispatch_*!` macros, from `specialized.list`.
+include!(concat!(env!("OUT_DIR"), "/specialized.rs"));
+
+mod engine;
 mod epilogue;
 mod error;
 mod geometry;
@@ -14,7 +21,10 @@ mod isa;
 mod job;
 /// The f32 FMA peak probe: independent FMA chains per ISA, for "% of peak" in reports.
 pub mod peak;
-mod stub;
+mod portable;
+mod simd;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 pub use epilogue::{Activation, Epilogue};
 pub use error::KernelError;
@@ -22,7 +32,6 @@ pub use geometry::{Geometry, Region};
 pub use isa::Isa;
 
 use job::Job;
-pub use stub::microkernel;
 
 /// Computes `region` of one channel group's depthwise convolution with `isa`'s kernels.
 ///
@@ -61,8 +70,28 @@ pub fn depthwise(
         output,
         output_offset,
     )?;
-    // SAFETY: `Job::new` checked that every element the engine addresses lies in the slices,
-    // and the ISA is available on this CPU.
-    unsafe { stub::run(&job) };
+    // SAFETY (each arm): `Job::new` checked that every element the engine addresses lies in
+    // the slices, for this ISA's lanes, and the ISA is available on this CPU.
+    match isa {
+        Isa::Portable => unsafe { portable::run(&job) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::avx2::run(&job) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::avx512::run(&job) },
+        #[cfg(not(target_arch = "x86_64"))]
+        Isa::Avx2 | Isa::Avx512 => return Err(KernelError::IsaUnavailable(isa)),
+    }
     Ok(())
+}
+
+/// The name of the microkernel [`depthwise`] runs for a `kernel`×`kernel` convolution of this
+/// stride and dilation with `isa`, XNNPACK-style: ISA, `k{K}[d{dilation}]s{stride}`, lanes × 1
+/// channel vector, and tile width, e.g. `avx512_k7s2_16c14w`; `{isa}_generic_{lanes}c8w` for
+/// geometries without a specialized kernel (see [`SPECIALIZED`]).
+pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &'static str {
+    specialized_name(isa, kernel, stride, dilation).unwrap_or(match isa {
+        Isa::Portable => "portable_generic_8c8w",
+        Isa::Avx2 => "avx2_generic_8c8w",
+        Isa::Avx512 => "avx512_generic_16c8w",
+    })
 }

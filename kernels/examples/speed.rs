@@ -1,0 +1,226 @@
+//! Single-thread speed of every engine on MixConv layers.
+//!
+//! `cargo run --release -p mixconv-kernels --example speed [isa ...] [-- filter]`
+//!
+//! GFLOP/s = 2·K²·out_h·out_w·C / time (padding taps counted), median of 15 samples of
+//! ≥ 2 ms each; inputs rotate between buffers totalling ≥ 8 MiB so that they come from
+//! L2/L3 as in a network, not all from L1.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use mixconv_kernels::{Epilogue, Geometry, Isa, Region, depthwise, microkernel};
+
+struct Layer {
+    name: &'static str,
+    hw: usize,
+    stride: usize,
+    /// (kernel, channels) of each group.
+    groups: Vec<(usize, usize)>,
+}
+
+fn layers() -> Vec<Layer> {
+    let mut v = Vec::new();
+    for k in [3, 5, 7, 9, 11, 13] {
+        v.push(Layer {
+            name: "28x28x256",
+            hw: 28,
+            stride: 1,
+            groups: vec![(k, 256)],
+        });
+    }
+    v.push(Layer {
+        name: "56x56x128 s2",
+        hw: 56,
+        stride: 2,
+        groups: vec![(3, 128)],
+    });
+    v.push(Layer {
+        name: "112x112x96 s2",
+        hw: 112,
+        stride: 2,
+        groups: vec![(3, 96)],
+    });
+    v.push(Layer {
+        name: "14x14x256 s2",
+        hw: 14,
+        stride: 2,
+        groups: vec![(11, 256)],
+    });
+    let mix = |name, hw, stride, ks: &[usize], c| Layer {
+        name,
+        hw,
+        stride,
+        groups: ks.iter().map(|&k| (k, c)).collect(),
+    };
+    v.push(mix("56x56x3*48", 56, 1, &[3, 5, 7], 48));
+    v.push(mix("28x28x4*90", 28, 1, &[3, 5, 7, 9], 90));
+    v.push(mix("28x28x4*60 s2", 28, 2, &[3, 5, 7, 9], 60));
+    v.push(mix("14x14x4*156", 14, 1, &[3, 5, 7, 9], 156));
+    v.push(mix("14x14x5*396", 14, 1, &[3, 5, 7, 9, 11], 396));
+    v.push(mix("14x14x5*144 s2", 14, 2, &[3, 5, 7, 9, 11], 144));
+    v.push(mix("7x7x4*160", 7, 1, &[3, 5, 7, 9], 160));
+    v.push(mix("7x7x4*300", 7, 1, &[3, 5, 7, 9], 300));
+    v.push(mix("7x7x4*396", 7, 1, &[3, 5, 7, 9], 396));
+    v
+}
+
+struct Prepared {
+    geoms: Vec<Geometry>,
+    weights: Vec<Vec<f32>>,
+    biases: Vec<Vec<f32>>,
+    inputs: Vec<Vec<f32>>,
+    output: Vec<f32>,
+    flops: f64,
+}
+
+fn prepare(l: &Layer, isa: Isa) -> Prepared {
+    let c: usize = l.groups.iter().map(|g| g.1).sum();
+    let lanes = isa.lanes();
+    let out = l.hw.div_ceil(l.stride);
+    let (mut geoms, mut weights, mut biases, mut flops, mut off) = (vec![], vec![], vec![], 0.0, 0);
+    for &(k, gc) in &l.groups {
+        let pad = (k - 1) / 2;
+        let g = Geometry {
+            batch: 1,
+            in_h: l.hw,
+            in_w: l.hw,
+            out_h: out,
+            out_w: out,
+            kernel: k,
+            dilation: 1,
+            stride: l.stride,
+            pad_top: pad,
+            pad_left: pad,
+            channels: gc,
+            in_channel_offset: off,
+            in_pixel_stride: c,
+            out_channel_offset: off,
+            out_pixel_stride: c,
+        };
+        off += gc;
+        flops += 2.0 * (k * k * out * out * gc) as f64;
+        weights.push(
+            (0..g.packed_weights_len(lanes).unwrap())
+                .map(|i| ((i % 7) as f32 - 3.0) * 0.01)
+                .collect(),
+        );
+        biases.push(vec![0.1; g.blocks(lanes) * lanes]);
+        geoms.push(g);
+    }
+    let in_len = l.hw * l.hw * c;
+    let nbuf = (8 * 1024 * 1024 / (in_len * 4)).clamp(2, 16);
+    let inputs = (0..nbuf)
+        .map(|b| {
+            (0..in_len)
+                .map(|i| ((i * 31 + b) % 17) as f32 * 0.05 - 0.4)
+                .collect()
+        })
+        .collect();
+    Prepared {
+        geoms,
+        weights,
+        biases,
+        inputs,
+        output: vec![0.0; out * out * c],
+        flops,
+    }
+}
+
+fn run(p: &mut Prepared, isa: Isa, buf: usize) {
+    let epi = Epilogue::default();
+    for (i, g) in p.geoms.iter().enumerate() {
+        let region = Region {
+            batch: 0,
+            rows: 0..g.out_h,
+            cols: 0..g.out_w,
+        };
+        depthwise(
+            isa,
+            g,
+            &region,
+            &epi,
+            &p.inputs[buf],
+            &p.weights[i],
+            &p.biases[i],
+            &mut p.output,
+            0,
+        )
+        .unwrap();
+    }
+    black_box(&mut p.output);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (isa_args, filter) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], args.get(i + 1).cloned()),
+        None => (&args[..], None),
+    };
+    let isas: Vec<Isa> = if isa_args.is_empty() {
+        Isa::ALL.into_iter().filter(|i| i.is_available()).collect()
+    } else {
+        isa_args
+            .iter()
+            .map(|a| Isa::from_name(a).expect("isa: portable|avx2|avx512"))
+            .collect()
+    };
+    for isa in isas {
+        println!("\n{isa}: single thread, median of 15 samples");
+        println!(
+            "{:<16} {:>13} {:>9} {:>8}  kernels",
+            "layer", "kernels K", "µs", "GFLOP/s"
+        );
+        for l in layers() {
+            let ks: Vec<String> = l.groups.iter().map(|g| g.0.to_string()).collect();
+            if filter
+                .as_ref()
+                .is_some_and(|f| !l.name.contains(f.as_str()))
+            {
+                continue;
+            }
+            let mut p = prepare(&l, isa);
+            let nbuf = p.inputs.len();
+            // Calibrate: reps per sample so that a sample takes >= 2 ms.
+            let t = Instant::now();
+            run(&mut p, isa, 0);
+            let once = t.elapsed().as_secs_f64();
+            let reps = ((2e-3 / once).ceil() as usize).max(1);
+            let mut samples = Vec::new();
+            let mut buf = 0;
+            for _ in 0..15 {
+                let t = Instant::now();
+                for _ in 0..reps {
+                    buf = (buf + 1) % nbuf;
+                    run(&mut p, isa, buf);
+                }
+                samples.push(t.elapsed().as_secs_f64() / reps as f64);
+            }
+            samples.sort_by(f64::total_cmp);
+            let med = samples[samples.len() / 2];
+            let mut names: Vec<&str> = l
+                .groups
+                .iter()
+                .map(|g| microkernel(isa, g.0, l.stride, 1))
+                .collect();
+            names.dedup();
+            let k_label = if l.groups.len() == 1 {
+                format!("k{}", ks[0])
+            } else {
+                ks.join(",")
+            };
+            println!(
+                "{:<16} {:>13} {:>9.1} {:>8.1}  {}",
+                l.name,
+                k_label,
+                med * 1e6,
+                p.flops / med * 1e-9,
+                if names.len() > 2 {
+                    format!("{} …", names[0])
+                } else {
+                    names.join(" ")
+                }
+            );
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The specialized microkernel: `W` output pixels of one row × one channel block, for a
+//! kernel size, stride and dilation known at compile time, fully unrolled over the kernel
+//! row's taps and the tile's columns so that the accumulators (and, with 32 registers, the
+//! kernel row's weights) stay in registers.
+
+use super::TileIo;
+use super::store::{Ep, store_tile};
+use crate::simd::{Simd, load_block};
+
+/// Input columns a tile of `w` outputs reads: `(w − 1)·stride + (k − 1)·dilation + 1`.
+pub(crate) const fn span(k: usize, stride: usize, dilation: usize, w: usize) -> usize {
+    (w - 1) * stride + (k - 1) * dilation + 1
+}
+
+/// Computes and stores one tile.
+///
+/// `CHECKED`: input columns outside the input are skipped (no load, no FMA: exactly their
+/// padding taps); otherwise every column of the window must lie in the input.
+/// `TAIL`: the block is loaded and stored through `t.mask`.
+///
+/// # Safety
+/// `t` describes a tile inside the job's region: its `nrows` rows from `row0` are input
+/// rows, its weights and outputs are in the slices, and when `!CHECKED` input columns
+/// `ix0 .. ix0 + span` lie in the input. Without `TAIL`, the block has `LANES` channels.
+// The unrolled copies compare constant indices (`0 >= x`...).
+#[allow(clippy::absurd_extreme_comparisons)]
+#[inline(always)]
+pub(crate) unsafe fn tile<
+    I: Simd,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const W: usize,
+    const CHECKED: bool,
+    const TAIL: bool,
+>(
+    isa: I,
+    t: &TileIo<I>,
+    ep: &Ep<I>,
+) {
+    let lanes = I::LANES;
+    let nc = const { span(K, S, D, W) };
+    let (lo, hi) = if CHECKED {
+        t.valid_columns(nc)
+    } else {
+        (0, nc)
+    };
+    let mut acc = [t.bias; W];
+    let mut row = t.row0;
+    let mut w = t.w;
+    for _ in 0..t.nrows {
+        // SAFETY: `row` is a valid input row and `w` a kernel row of the block's weights
+        // (caller); column pointers are formed only for columns in `lo .. hi`, which lie in
+        // the input.
+        unsafe {
+            if I::INPUT_STATIONARY {
+                // Each input column is loaded once and feeds every output of the tile it
+                // belongs to: column c is tap kx of output (c − kx·D) / S.
+                let mut wr = [isa.zero(); K];
+                unroll!(K, kx => { wr[kx] = isa.load(w.add(kx * lanes)); });
+                unroll48!(span(K, S, D, W), c => {
+                    if !CHECKED || (c >= lo && c < hi) {
+                        let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
+                        unroll!(K, kx => {
+                            if const { c >= kx * D && (c - kx * D).is_multiple_of(S) && (c - kx * D) / S < W } {
+                                let j = (c - kx * D) / S;
+                                acc[j] = isa.fma(x, wr[kx], acc[j]);
+                            }
+                        });
+                    }
+                });
+            } else {
+                // One weight vector at a time; inputs come straight from memory (FMA
+                // memory operands) so that the 16 registers hold the accumulators.
+                unroll!(K, kx => {
+                    let wv = isa.load(w.add(kx * lanes));
+                    unroll!(W, j => {
+                        let c = j * S + kx * D;
+                        if !CHECKED || (c >= lo && c < hi) {
+                            let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
+                            acc[j] = isa.fma(x, wv, acc[j]);
+                        }
+                    });
+                });
+            }
+        }
+        // Past the last row these may point outside the slices; they are not used then.
+        row = row.wrapping_add(t.row_step);
+        w = w.wrapping_add(K * lanes);
+    }
+    // SAFETY: the tile's W outputs are in the region (caller).
+    unsafe { store_tile::<I, W, TAIL>(isa, ep, &acc, t.out, t.out_ps, t.mask, W) };
+}

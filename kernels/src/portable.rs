@@ -1,0 +1,116 @@
+//! The portable engine: `wide::f32x8` (SSE2 on x86-64, NEON on aarch64, scalar elsewhere).
+
+use wide::{f32x8, i32x8};
+
+use crate::engine::driver;
+use crate::job::Job;
+use crate::simd::Simd;
+
+/// Token for the portable vectors (always available).
+#[derive(Clone, Copy)]
+pub(crate) struct Portable;
+
+impl Simd for Portable {
+    const LANES: usize = 8;
+    const INPUT_STATIONARY: bool = false;
+    const FREE_MASKS: bool = false;
+    type V = f32x8;
+    /// Lanes of a partial block.
+    type Mask = usize;
+
+    #[inline(always)]
+    fn enabled<R>(self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+    #[inline(always)]
+    fn zero(self) -> f32x8 {
+        f32x8::ZERO
+    }
+    #[inline(always)]
+    fn splat(self, x: f32) -> f32x8 {
+        f32x8::splat(x)
+    }
+    #[inline(always)]
+    fn mask(self, n: usize) -> usize {
+        n.min(8)
+    }
+    #[inline(always)]
+    unsafe fn load(self, p: *const f32) -> f32x8 {
+        // SAFETY: p .. p + 8 is readable (caller); the read is unaligned.
+        f32x8::from(unsafe { p.cast::<[f32; 8]>().read_unaligned() })
+    }
+    #[inline(always)]
+    unsafe fn load_masked(self, p: *const f32, n: usize) -> f32x8 {
+        let mut a = [0.0f32; 8];
+        // SAFETY: p .. p + n is readable (caller) and n <= 8 fits the local array.
+        unsafe { core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n) };
+        f32x8::from(a)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32, v: f32x8) {
+        // SAFETY: p .. p + 8 is writable (caller); the write is unaligned.
+        unsafe { p.cast::<[f32; 8]>().write_unaligned(v.to_array()) }
+    }
+    #[inline(always)]
+    unsafe fn store_masked(self, p: *mut f32, n: usize, v: f32x8) {
+        let a = v.to_array();
+        // SAFETY: p .. p + n is writable (caller) and n <= 8.
+        unsafe { core::ptr::copy_nonoverlapping(a.as_ptr(), p, n) };
+    }
+    #[inline(always)]
+    fn add(self, a: f32x8, b: f32x8) -> f32x8 {
+        a + b
+    }
+    #[inline(always)]
+    fn sub(self, a: f32x8, b: f32x8) -> f32x8 {
+        a - b
+    }
+    #[inline(always)]
+    fn mul(self, a: f32x8, b: f32x8) -> f32x8 {
+        a * b
+    }
+    #[inline(always)]
+    fn div(self, a: f32x8, b: f32x8) -> f32x8 {
+        a / b
+    }
+    #[inline(always)]
+    fn fma(self, a: f32x8, b: f32x8, c: f32x8) -> f32x8 {
+        a.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn max(self, a: f32x8, b: f32x8) -> f32x8 {
+        a.fast_max(b)
+    }
+    #[inline(always)]
+    fn min(self, a: f32x8, b: f32x8) -> f32x8 {
+        a.fast_min(b)
+    }
+    #[inline(always)]
+    fn round(self, a: f32x8) -> f32x8 {
+        a.round()
+    }
+    #[inline(always)]
+    fn pow2i(self, n: f32x8) -> f32x8 {
+        let e = (n.round_int() + i32x8::splat(127)) << 23u32;
+        wide::bytemuck::cast::<i32x8, f32x8>(e)
+    }
+}
+
+/// Runs `job` with the portable kernels.
+///
+/// # Safety
+/// `job` was checked by `Job::new` for `Isa::Portable`.
+pub(crate) unsafe fn run(job: &Job) {
+    let isa = Portable;
+    let g = job.geom;
+    macro_rules! specialized {
+        ($k:literal, $s:literal, $d:literal, $w:literal) => {
+            // SAFETY: the job has this kernel, stride and dilation (the match) and 8 lanes.
+            unsafe { driver::run::<Portable, $k, $s, $d, $w>(isa, job) }
+        };
+    }
+    dispatch_portable!((g.kernel, g.stride, g.dilation), specialized, {
+        // SAFETY: the job has 8 lanes.
+        unsafe { driver::run_generic::<Portable>(isa, job) }
+    });
+}

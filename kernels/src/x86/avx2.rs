@@ -1,0 +1,155 @@
+//! AVX2 + FMA: 8 f32 lanes, 16 registers, `vmaskmovps` for channel tails.
+
+use core::arch::x86_64::*;
+
+use crate::engine::driver;
+use crate::job::Job;
+use crate::simd::Simd;
+
+/// Token: AVX2 and FMA are available.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2(());
+
+impl Avx2 {
+    /// # Safety
+    /// The CPU and OS support AVX2 and FMA.
+    #[inline(always)]
+    pub unsafe fn new() -> Self {
+        Avx2(())
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn with_features<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// `MASKS[8 - n ..][.. 8]` selects the first `n` lanes.
+static MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+
+// SAFETY (every `unsafe` block calling an intrinsic below): an `Avx2` token exists only
+// where AVX2 and FMA are available (`Avx2::new`).
+impl Simd for Avx2 {
+    const LANES: usize = 8;
+    const INPUT_STATIONARY: bool = false;
+    const FREE_MASKS: bool = false;
+    type V = __m256;
+    type Mask = __m256i;
+
+    #[inline(always)]
+    fn enabled<R>(self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: the token proves the features are available.
+        unsafe { with_features(f) }
+    }
+    #[inline(always)]
+    fn zero(self) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_setzero_ps() }
+    }
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn mask(self, n: usize) -> __m256i {
+        let n = n.clamp(1, 8);
+        // SAFETY: 8 − n + 8 <= 16 elements of MASKS are read; AVX is available.
+        unsafe { _mm256_loadu_si256(MASKS.as_ptr().add(8 - n).cast()) }
+    }
+    #[inline(always)]
+    unsafe fn load(self, p: *const f32) -> __m256 {
+        // SAFETY: p .. p + 8 is readable (caller).
+        unsafe { _mm256_loadu_ps(p) }
+    }
+    #[inline(always)]
+    unsafe fn load_masked(self, p: *const f32, m: __m256i) -> __m256 {
+        // SAFETY: the masked lanes are readable (caller); vmaskmovps does not access
+        // (nor fault on) the others.
+        unsafe { _mm256_maskload_ps(p, m) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32, v: __m256) {
+        // SAFETY: p .. p + 8 is writable (caller).
+        unsafe { _mm256_storeu_ps(p, v) }
+    }
+    #[inline(always)]
+    unsafe fn store_masked(self, p: *mut f32, m: __m256i, v: __m256) {
+        // SAFETY: the masked lanes are writable (caller); the others are not accessed.
+        unsafe { _mm256_maskstore_ps(p, m, v) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn div(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_div_ps(a, b) }
+    }
+    #[inline(always)]
+    fn fma(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn max(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_max_ps(a, b) }
+    }
+    #[inline(always)]
+    fn min(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_min_ps(a, b) }
+    }
+    #[inline(always)]
+    fn round(self, a: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe { _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(a) }
+    }
+    #[inline(always)]
+    fn pow2i(self, n: __m256) -> __m256 {
+        // SAFETY: see the impl.
+        unsafe {
+            let e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+            _mm256_castsi256_ps(_mm256_slli_epi32::<23>(e))
+        }
+    }
+}
+
+/// Runs `job` with the AVX2 kernels.
+///
+/// # Safety
+/// `job` was checked by `Job::new` for `Isa::Avx2`, which is available.
+pub(crate) unsafe fn run(job: &Job) {
+    // SAFETY: the caller checked that AVX2 and FMA are available.
+    let isa = unsafe { Avx2::new() };
+    let g = job.geom;
+    macro_rules! specialized {
+        ($k:literal, $s:literal, $d:literal, $w:literal) => {
+            // SAFETY: the job has this kernel, stride and dilation (the match) and 8 lanes.
+            isa.enabled(
+                #[inline(always)]
+                || unsafe { driver::run::<Avx2, $k, $s, $d, $w>(isa, job) },
+            )
+        };
+    }
+    dispatch_avx2!((g.kernel, g.stride, g.dilation), specialized, {
+        // SAFETY: the job has 8 lanes.
+        isa.enabled(
+            #[inline(always)]
+            || unsafe { driver::run_generic::<Avx2>(isa, job) },
+        )
+    });
+}

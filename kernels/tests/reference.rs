@@ -1,0 +1,485 @@
+//! Every engine against a naive scalar reference over the same packed layout: every ISA
+//! available × every specialized (K, stride, dilation) and some generic ones × channel
+//! counts around the lane width × maps smaller than, equal to and larger than the kernel ×
+//! paddings (some past the kernel's reach) × activations × strided, offset pixels; checks
+//! the values, that nothing outside the group's channels and the region is written, and
+//! that NaNs in other groups' channels do not leak in.
+
+use mixconv_kernels::{
+    Activation, Epilogue, Geometry, Isa, KernelError, Region, SPECIALIZED, depthwise, microkernel,
+};
+
+/// A deterministic xorshift generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Uniform in [-1, 1).
+    fn f(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+}
+
+const CANARY: u32 = 0x7fc0_dead;
+
+fn canary() -> f32 {
+    f32::from_bits(CANARY)
+}
+
+fn act(a: Activation, x: f64) -> f64 {
+    match a {
+        Activation::None => x,
+        Activation::Relu => x.max(0.0),
+        Activation::Relu6 => x.clamp(0.0, 6.0),
+        Activation::Silu => x / (1.0 + (-x).exp()),
+        Activation::HardSwish => x * (x + 3.0).clamp(0.0, 6.0) / 6.0,
+    }
+}
+
+/// Packs `[c][ky][kx]` weights and `[c]` bias into `lanes`-channel blocks.
+fn pack(w: &[f32], b: &[f32], c: usize, k: usize, lanes: usize) -> (Vec<f32>, Vec<f32>) {
+    let blocks = c.div_ceil(lanes);
+    let mut pw = vec![0.0; blocks * k * k * lanes];
+    let mut pb = vec![0.0; blocks * lanes];
+    for ch in 0..c {
+        let (blk, lane) = (ch / lanes, ch % lanes);
+        for t in 0..k * k {
+            pw[(blk * k * k + t) * lanes + lane] = w[ch * k * k + t];
+        }
+        pb[blk * lanes + lane] = b[ch];
+    }
+    (pw, pb)
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    k: usize,
+    s: usize,
+    d: usize,
+    c: usize,
+    in_h: usize,
+    in_w: usize,
+    pad_top: usize,
+    pad_left: usize,
+    out_h: usize,
+    out_w: usize,
+    act: Activation,
+    clamp: bool,
+    /// (rows, cols) of the region, inside the output.
+    region: Option<((usize, usize), (usize, usize))>,
+    /// Pass the output as a sub-slice starting at the region's first element.
+    sub_slice: bool,
+}
+
+fn run_case(isa: Isa, case: &Case, rng: &mut Rng) {
+    let Case {
+        k,
+        s,
+        d,
+        c,
+        in_h,
+        in_w,
+        ..
+    } = *case;
+    let lanes = isa.lanes();
+    let batch = 2;
+    // Pixels with other groups' channels around this group's.
+    let (in_off, in_ps) = (3, c + 3 + 2);
+    let (out_off, out_ps) = (1, c + 1 + 4);
+    let g = Geometry {
+        batch,
+        in_h,
+        in_w,
+        out_h: case.out_h,
+        out_w: case.out_w,
+        kernel: k,
+        dilation: d,
+        stride: s,
+        pad_top: case.pad_top,
+        pad_left: case.pad_left,
+        channels: c,
+        in_channel_offset: in_off,
+        in_pixel_stride: in_ps,
+        out_channel_offset: out_off,
+        out_pixel_stride: out_ps,
+    };
+    let ((r0, r1), (c0, c1)) = case.region.unwrap_or(((0, case.out_h), (0, case.out_w)));
+    let region = Region {
+        batch: 1,
+        rows: r0..r1,
+        cols: c0..c1,
+    };
+    // The input slice ends at the group's last channel of the last pixel: reading past it
+    // would be a bug. Other groups' channels hold NaN.
+    let in_len = (batch * in_h * in_w - 1) * in_ps + in_off + c;
+    let mut input = vec![f32::NAN; in_len];
+    for p in 0..batch * in_h * in_w {
+        for ch in 0..c {
+            input[p * in_ps + in_off + ch] = rng.f();
+        }
+    }
+    let w: Vec<f32> = (0..c * k * k).map(|_| rng.f()).collect();
+    let b: Vec<f32> = (0..c).map(|_| rng.f()).collect();
+    let (pw, pb) = pack(&w, &b, c, k, lanes);
+    let epi = Epilogue {
+        activation: case.act,
+        min: if case.clamp { -0.25 } else { f32::NEG_INFINITY },
+        max: if case.clamp { 0.75 } else { f32::INFINITY },
+    };
+    let out_len = batch * case.out_h * case.out_w * out_ps;
+    let mut output = vec![canary(); out_len];
+    let first = ((batch - 1) * case.out_h * case.out_w + r0 * case.out_w + c0) * out_ps;
+    let result = if case.sub_slice {
+        depthwise(
+            isa,
+            &g,
+            &region,
+            &epi,
+            &input,
+            &pw,
+            &pb,
+            &mut output[first..],
+            first,
+        )
+    } else {
+        depthwise(isa, &g, &region, &epi, &input, &pw, &pb, &mut output, 0)
+    };
+    result.unwrap_or_else(|e| panic!("{isa} {case:?}: {e}"));
+
+    let slope = 1.5;
+    for img in 0..batch {
+        for y in 0..case.out_h {
+            for x in 0..case.out_w {
+                let pix = (img * case.out_h + y) * case.out_w + x;
+                let inside = img == 1 && (r0..r1).contains(&y) && (c0..c1).contains(&x);
+                for e in 0..out_ps {
+                    let got = output[pix * out_ps + e];
+                    let ch = e.wrapping_sub(out_off);
+                    if !inside || ch >= c {
+                        assert_eq!(
+                            got.to_bits(),
+                            CANARY,
+                            "{isa} {case:?}: element {e} of pixel ({img},{y},{x}) was written"
+                        );
+                        continue;
+                    }
+                    let mut sum = b[ch] as f64;
+                    let mut mag = (b[ch] as f64).abs();
+                    for ky in 0..k {
+                        let iy = (y * s + ky * d) as isize - case.pad_top as isize;
+                        if iy < 0 || iy >= in_h as isize {
+                            continue;
+                        }
+                        for kx in 0..k {
+                            let ix = (x * s + kx * d) as isize - case.pad_left as isize;
+                            if ix < 0 || ix >= in_w as isize {
+                                continue;
+                            }
+                            let p = (img * in_h + iy as usize) * in_w + ix as usize;
+                            let xv = input[p * in_ps + in_off + ch] as f64;
+                            let t = xv * w[ch * k * k + ky * k + kx] as f64;
+                            sum += t;
+                            mag += t.abs();
+                        }
+                    }
+                    let want = act(case.act, sum).max(epi.min as f64).min(epi.max as f64);
+                    let tol = (1e-5 * mag * 4.0 + 1e-6) * slope;
+                    assert!(
+                        (got as f64 - want).abs() <= tol,
+                        "{isa} ({}) {case:?}: pixel ({y},{x}) channel {ch}: got {got}, want {want}",
+                        microkernel(isa, k, s, d)
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn isas() -> Vec<Isa> {
+    let v: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
+    eprintln!("testing ISAs {v:?}");
+    v
+}
+
+fn out_size(input: usize, k: usize, s: usize, d: usize, pad: usize, pad_end: usize) -> usize {
+    let span = (k - 1) * d + 1;
+    let total = input + pad + pad_end;
+    if total < span {
+        1
+    } else {
+        (total - span) / s + 1
+    }
+}
+
+/// Map sizes (in_h, in_w) smaller than, equal to and larger than the kernel's reach.
+fn maps(k: usize, d: usize) -> Vec<(usize, usize)> {
+    let reach = (k - 1) * d + 1;
+    vec![
+        (1, 2),
+        (reach.saturating_sub(2).max(1), reach.div_ceil(2)),
+        (reach, reach),
+        (reach + 3, 2 * reach + 19),
+        (5, 33),
+    ]
+}
+
+fn sweep(kernels: &[(usize, usize, usize)], seed: u64) {
+    let mut rng = Rng(seed);
+    let mut cases = 0;
+    for isa in isas() {
+        let l = isa.lanes();
+        for &(k, s, d) in kernels {
+            for (ci, c) in [1, l - 1, l, l + 1, 2 * l + 3, 90].into_iter().enumerate() {
+                for (mi, (in_h, in_w)) in maps(k, d).into_iter().enumerate() {
+                    let i = ci * 7 + mi;
+                    let half = (k - 1) * d / 2;
+                    // Paddings: "same", none, odd, and past the kernel's reach.
+                    let pads = [
+                        (half, half),
+                        (0, 0),
+                        (half + 1, half.saturating_sub(1)),
+                        ((k - 1) * d + 2, 1),
+                    ];
+                    let (pt, pl) = pads[rng.below(pads.len())];
+                    let (pb, pr) = (pt + rng.below(3), pl + rng.below(3));
+                    let out_h = out_size(in_h, k, s, d, pt, pb);
+                    let out_w = out_size(in_w, k, s, d, pl, pr);
+                    let region = match rng.below(4) {
+                        0 if out_h > 1 && out_w > 2 => {
+                            let r0 = rng.below(out_h);
+                            let c0 = rng.below(out_w - 1);
+                            Some((
+                                (r0, (r0 + 2).min(out_h)),
+                                (c0, c0 + 1 + rng.below(out_w - c0)),
+                            ))
+                        }
+                        _ => None,
+                    };
+                    let case = Case {
+                        k,
+                        s,
+                        d,
+                        c,
+                        in_h,
+                        in_w,
+                        pad_top: pt,
+                        pad_left: pl,
+                        out_h,
+                        out_w,
+                        act: Activation::ALL[i % 5],
+                        clamp: i % 3 == 1,
+                        region,
+                        sub_slice: i % 2 == 0,
+                    };
+                    run_case(isa, &case, &mut rng);
+                    cases += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{cases} cases");
+}
+
+#[test]
+fn specialized_kernels_match_reference() {
+    sweep(SPECIALIZED, 0x9e37_79b9_7f4a_7c15);
+}
+
+#[test]
+fn generic_kernels_match_reference() {
+    sweep(
+        &[
+            (1, 1, 1),
+            (3, 3, 1),
+            (15, 1, 1),
+            (5, 1, 3),
+            (9, 2, 2),
+            (7, 3, 1),
+            (3, 2, 2),
+        ],
+        0x2545_f491_4f6c_dd1d,
+    );
+}
+
+/// Every activation and clamp on every ISA with a map wide enough for full interior tiles.
+#[test]
+fn activations_on_interior_tiles() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for isa in isas() {
+        for (ai, act) in Activation::ALL.into_iter().enumerate() {
+            for (k, s) in [(3, 1), (5, 2), (7, 1)] {
+                let (in_h, in_w, pad) = (6, 64, (k - 1) / 2);
+                let case = Case {
+                    k,
+                    s,
+                    d: 1,
+                    c: 2 * isa.lanes() + 5,
+                    in_h,
+                    in_w,
+                    pad_top: pad,
+                    pad_left: pad,
+                    out_h: out_size(in_h, k, s, 1, pad, pad),
+                    out_w: out_size(in_w, k, s, 1, pad, pad),
+                    act,
+                    clamp: ai % 2 == 1,
+                    region: None,
+                    sub_slice: false,
+                };
+                run_case(isa, &case, &mut rng);
+            }
+        }
+    }
+}
+
+/// Large pre-activation values: SiLU's exp must neither overflow nor lose accuracy.
+#[test]
+fn silu_extremes() {
+    for isa in isas() {
+        let l = isa.lanes();
+        let xs: Vec<f32> = (0..l * 25)
+            .map(|i| (i as f32 - (l * 25 / 2) as f32) * 0.37)
+            .collect();
+        let g = Geometry {
+            batch: 1,
+            in_h: 1,
+            in_w: 25,
+            out_h: 1,
+            out_w: 25,
+            kernel: 1,
+            dilation: 1,
+            stride: 1,
+            pad_top: 0,
+            pad_left: 0,
+            channels: l,
+            in_channel_offset: 0,
+            in_pixel_stride: l,
+            out_channel_offset: 0,
+            out_pixel_stride: l,
+        };
+        let w = vec![1.0f32; l];
+        let b = vec![0.0f32; l];
+        let mut out = vec![0.0f32; l * 25];
+        let epi = Epilogue {
+            activation: Activation::Silu,
+            ..Epilogue::default()
+        };
+        let region = Region {
+            batch: 0,
+            rows: 0..1,
+            cols: 0..25,
+        };
+        depthwise(isa, &g, &region, &epi, &xs, &w, &b, &mut out, 0).unwrap();
+        for (x, y) in xs.iter().zip(&out) {
+            let want = *x as f64 / (1.0 + (-*x as f64).exp());
+            let tol = 4e-7 * want.abs() + 1e-30;
+            assert!(
+                (*y as f64 - want).abs() <= tol,
+                "{isa}: silu({x}) = {y}, want {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn names_and_table() {
+    assert!(SPECIALIZED.contains(&(7, 2, 1)));
+    assert!(SPECIALIZED.contains(&(3, 1, 6)));
+    assert_eq!(microkernel(Isa::Avx512, 7, 2, 1), "avx512_k7s2_16c14w");
+    assert_eq!(microkernel(Isa::Avx512, 3, 1, 2), "avx512_k3d2s1_16c14w");
+    assert_eq!(microkernel(Isa::Avx2, 15, 1, 1), "avx2_generic_8c8w");
+    for isa in Isa::ALL {
+        for &(k, s, d) in SPECIALIZED {
+            let name = microkernel(isa, k, s, d);
+            assert!(
+                name.starts_with(isa.name()) && !name.contains("generic"),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn refuses_short_slices() {
+    let isa = Isa::Portable;
+    let g = Geometry {
+        batch: 1,
+        in_h: 4,
+        in_w: 4,
+        out_h: 4,
+        out_w: 4,
+        kernel: 3,
+        dilation: 1,
+        stride: 1,
+        pad_top: 1,
+        pad_left: 1,
+        channels: 9,
+        in_channel_offset: 0,
+        in_pixel_stride: 9,
+        out_channel_offset: 0,
+        out_pixel_stride: 9,
+    };
+    let region = Region {
+        batch: 0,
+        rows: 0..4,
+        cols: 0..4,
+    };
+    let epi = Epilogue::default();
+    let input = vec![0.0; 16 * 9];
+    let w = vec![0.0; 2 * 9 * 8];
+    let b = vec![0.0; 16];
+    let mut out = vec![0.0; 16 * 9];
+    assert!(depthwise(isa, &g, &region, &epi, &input, &w, &b, &mut out, 0).is_ok());
+    let short = |r: Result<(), KernelError>| matches!(r, Err(KernelError::SliceTooShort(..)));
+    assert!(short(depthwise(
+        isa,
+        &g,
+        &region,
+        &epi,
+        &input[1..],
+        &w,
+        &b,
+        &mut out,
+        0
+    )));
+    assert!(short(depthwise(
+        isa,
+        &g,
+        &region,
+        &epi,
+        &input,
+        &w[1..],
+        &b,
+        &mut out,
+        0
+    )));
+    assert!(short(depthwise(
+        isa,
+        &g,
+        &region,
+        &epi,
+        &input,
+        &w,
+        &b[1..],
+        &mut out,
+        0
+    )));
+    assert!(short(depthwise(
+        isa,
+        &g,
+        &region,
+        &epi,
+        &input,
+        &w,
+        &b,
+        &mut out[1..],
+        0
+    )));
+}
