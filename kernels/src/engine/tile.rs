@@ -59,6 +59,9 @@ pub(crate) unsafe fn tile<
                 let mut wr = [isa.zero(); K];
                 unroll!(K, kx => { wr[kx] = isa.load(w.add(kx * lanes)); });
                 unroll48!(span(K, S, D, W), c => {
+                    // Keeps LLVM from hoisting all the column loads to the top of the row,
+                    // where they would need more registers than there are.
+                    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
                     if !CHECKED || (c >= lo && c < hi) {
                         let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
                         unroll!(K, kx => {
