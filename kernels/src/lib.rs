@@ -3,6 +3,20 @@
 //!
 //! `#![no_std]`, so that inference engines can embed it. The single entry point, [`depthwise`],
 //! checks every bound the kernels rely on before any of them runs.
+//!
+//! # Layout
+//! - `simd.rs`: the `Simd` trait (a zero-sized token per ISA: loads/stores, masked
+//!   loads/stores for channel tails, FMA, min/max, the vectorized `exp` behind SiLU).
+//! - `x86/avx512.rs`, `x86/avx2.rs`, `portable.rs`: one `Simd` implementation each, and a
+//!   thin `run` that dispatches to the specialized kernels inside a `#[target_feature]`
+//!   function (`Simd::enabled`).
+//! - `engine/driver.rs`: for each output row, column tile, channel block;
+//!   `engine/tile.rs`: the unrolled register-blocked microkernel (const K, stride, dilation,
+//!   width, checked, tail); `engine/generic.rs`: the fallback for any other geometry;
+//!   `engine/border.rs`: valid kernel rows and interior tiles; `engine/store.rs`: the fused
+//!   epilogue.
+//! - `specialized.list` → `build.rs` → [`SPECIALIZED`], [`microkernel`] names and the
+//!   per-ISA dispatch `match`.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]

@@ -106,11 +106,17 @@ pub(crate) unsafe fn run(job: &Job) {
     macro_rules! specialized {
         ($k:literal, $s:literal, $d:literal, $w:literal) => {
             // SAFETY: the job has this kernel, stride and dilation (the match) and 8 lanes.
-            unsafe { driver::run::<Portable, $k, $s, $d, $w>(isa, job) }
+            isa.enabled(
+                #[inline(always)]
+                || unsafe { driver::run::<Portable, $k, $s, $d, $w>(isa, job) },
+            )
         };
     }
     dispatch_portable!((g.kernel, g.stride, g.dilation), specialized, {
         // SAFETY: the job has 8 lanes.
-        unsafe { driver::run_generic::<Portable>(isa, job) }
+        isa.enabled(
+            #[inline(always)]
+            || unsafe { driver::run_generic::<Portable>(isa, job) },
+        )
     });
 }

@@ -55,8 +55,7 @@ pub(crate) trait Simd: Copy {
     fn div(self, a: Self::V, b: Self::V) -> Self::V;
     /// `a * b + c`, fused where the ISA has FMA.
     fn fma(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    /// `max(a, b)`; returns `b` when `a` is NaN (so `max(x, lo)` maps NaN to `lo`, like
-    /// `f32::max`... only when `lo` is not NaN).
+    /// `max(a, b)` (which operand a NaN yields is ISA-specific).
     fn max(self, a: Self::V, b: Self::V) -> Self::V;
     fn min(self, a: Self::V, b: Self::V) -> Self::V;
     /// Rounds to the nearest integer.

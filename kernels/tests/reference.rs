@@ -219,8 +219,9 @@ fn out_size(input: usize, k: usize, s: usize, d: usize, pad: usize, pad_end: usi
     }
 }
 
-/// Map sizes (in_h, in_w) smaller than, equal to and larger than the kernel's reach.
-fn maps(k: usize, d: usize) -> Vec<(usize, usize)> {
+/// Map sizes (in_h, in_w) smaller than, equal to and larger than the kernel's reach, and
+/// one wide enough for interior (unchecked) 16-wide tiles at any stride.
+fn maps(k: usize, s: usize, d: usize) -> Vec<(usize, usize)> {
     let reach = (k - 1) * d + 1;
     vec![
         (1, 2),
@@ -228,6 +229,7 @@ fn maps(k: usize, d: usize) -> Vec<(usize, usize)> {
         (reach, reach),
         (reach + 3, 2 * reach + 19),
         (5, 33),
+        (2, 3 * (15 * s + reach) + 5),
     ]
 }
 
@@ -238,7 +240,7 @@ fn sweep(kernels: &[(usize, usize, usize)], seed: u64) {
         let l = isa.lanes();
         for &(k, s, d) in kernels {
             for (ci, c) in [1, l - 1, l, l + 1, 2 * l + 3, 90].into_iter().enumerate() {
-                for (mi, (in_h, in_w)) in maps(k, d).into_iter().enumerate() {
+                for (mi, (in_h, in_w)) in maps(k, s, d).into_iter().enumerate() {
                     let i = ci * 7 + mi;
                     let half = (k - 1) * d / 2;
                     // Paddings: "same", none, odd, and past the kernel's reach.

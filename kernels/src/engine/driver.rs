@@ -12,7 +12,9 @@ use crate::job::Job;
 use crate::simd::Simd;
 
 /// Runs a job with the specialized `K`×`K` kernel of stride `S` and dilation `D`,
-/// `WB` outputs per full tile.
+/// `WB` outputs per full tile: for each output row, for each column tile, for each channel
+/// block (a tile's input window, all channels, stays in L1/L2 while its blocks run, and the
+/// output is written pixel by pixel).
 ///
 /// # Safety
 /// `job` was checked by `Job::new`; `job.geom` has this kernel size, stride and dilation,
@@ -30,24 +32,134 @@ pub(crate) unsafe fn run<
 ) {
     debug_assert!(job.geom.kernel == K && job.geom.stride == S && job.geom.dilation == D);
     debug_assert_eq!(job.lanes, I::LANES);
-    for_blocks(
-        isa,
-        job,
-        K,
-        S,
-        D,
-        #[inline(always)]
-        |t, ep, tail| {
-            // SAFETY: `t` is a row block of the job (`for_blocks`).
-            unsafe {
-                if tail {
-                    row::<I, K, S, D, WB, true>(isa, job, t, ep)
-                } else {
-                    row::<I, K, S, D, WB, false>(isa, job, t, ep)
+    let g = job.geom;
+    let r = job.region;
+    let lanes = I::LANES;
+    let ep = Ep::new(isa, job.epilogue);
+    let blocks = g.blocks(lanes);
+    let tail = g.channels - (blocks - 1) * lanes;
+    let masks = (isa.mask(lanes), isa.mask(tail));
+    for y in r.rows.clone() {
+        let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
+        let mut x = r.cols.start;
+        while x < r.cols.end {
+            let rem = r.cols.end - x;
+            let w = if rem >= WB {
+                WB
+            } else if WB > 7 && rem >= 7 {
+                7
+            } else if WB > 4 && rem >= 4 {
+                4
+            } else if WB > 2 && rem >= 2 {
+                2
+            } else {
+                1
+            };
+            let ix0 = (x * S) as isize - g.pad_left as isize;
+            let unchecked = w == WB && interior(ix0, span(K, S, D, WB), g.in_w);
+            for b in 0..blocks {
+                let partial = b + 1 == blocks && tail < lanes;
+                // SAFETY: `block_io` gets a row, block and column of the region.
+                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, masks, partial, K, D) };
+                t.ix0 = ix0;
+                // SAFETY: the tile's `w` <= `rem` outputs are in the region, and it runs
+                // unchecked only when its whole input window is inside the input.
+                unsafe {
+                    if partial || I::FREE_MASKS {
+                        tile_of_width::<I, K, S, D, WB, true>(isa, &t, &ep, w, unchecked)
+                    } else {
+                        tile_of_width::<I, K, S, D, WB, false>(isa, &t, &ep, w, unchecked)
+                    }
                 }
             }
-        },
-    );
+            x += w;
+        }
+    }
+}
+
+/// The tile of block `b` whose first output is `(y, x)`, with `ix0` left to the caller.
+///
+/// # Safety
+/// `job` was checked, `(y, x)` is in the region, `rows` are `y`'s valid rows, `b` a block.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn block_io<I: Simd>(
+    isa: I,
+    job: &Job,
+    y: usize,
+    rows: &ValidRows,
+    b: usize,
+    x: usize,
+    masks: (I::Mask, I::Mask),
+    partial: bool,
+    k: usize,
+    d: usize,
+) -> TileIo<I> {
+    let g = job.geom;
+    let lanes = I::LANES;
+    // SAFETY: input row `rows.iy` < in_h and column 0 exist, and block b starts at
+    // channel b·lanes < channels; block b's weights and bias exist in the packed slices
+    // (`Job::new` checked their lengths for every block); output pixel (y, x) is in the
+    // region.
+    unsafe {
+        TileIo {
+            row0: if rows.n > 0 {
+                job.input_pixel(rows.iy, 0).add(b * lanes)
+            } else {
+                job.input_pixel(0, 0)
+            },
+            row_step: d * g.in_w * g.in_pixel_stride,
+            nrows: rows.n,
+            w: job.weights.add((b * k * k + rows.ky_lo * k) * lanes),
+            ix0: 0,
+            in_w: g.in_w,
+            in_ps: g.in_pixel_stride,
+            out: job.output_pixel(y, x).add(b * lanes),
+            out_ps: g.out_pixel_stride,
+            bias: isa.load(job.bias.add(b * lanes)),
+            mask: if partial { masks.1 } else { masks.0 },
+        }
+    }
+}
+
+/// Runs the tile `w` outputs wide (`WB`, 7, 4, 2 or 1), unchecked only if `unchecked`
+/// (and `w == WB`).
+///
+/// # Safety
+/// As [`tile`], for `t`'s first `w` outputs.
+#[inline(always)]
+unsafe fn tile_of_width<
+    I: Simd,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const WB: usize,
+    const TAIL: bool,
+>(
+    isa: I,
+    t: &TileIo<I>,
+    ep: &Ep<I>,
+    w: usize,
+    unchecked: bool,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if w == WB {
+            if unchecked {
+                tile::<I, K, S, D, WB, false, TAIL>(isa, t, ep);
+            } else {
+                tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep);
+            }
+        } else if const { WB > 7 } && w == 7 {
+            tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep);
+        } else if const { WB > 4 } && w == 4 {
+            tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep);
+        } else if const { WB > 2 } && w == 2 {
+            tile::<I, K, S, D, 2, true, TAIL>(isa, t, ep);
+        } else {
+            tile::<I, K, S, D, 1, true, TAIL>(isa, t, ep);
+        }
+    }
 }
 
 /// Runs a job with the generic kernel.
@@ -152,56 +264,4 @@ unsafe fn place<I: Simd>(job: &Job, t: &mut TileIo<I>, x: usize, stride: usize) 
     t.ix0 = (x * stride) as isize - g.pad_left as isize;
     // SAFETY: output pixel x of the row is in the region.
     t.out = unsafe { t.out.add((x - start) * g.out_pixel_stride) };
-}
-
-/// The column tiles of one row block.
-///
-/// # Safety
-/// `t` comes from `for_blocks` for this job; without `TAIL` the block is full.
-#[inline(always)]
-unsafe fn row<
-    I: Simd,
-    const K: usize,
-    const S: usize,
-    const D: usize,
-    const WB: usize,
-    const TAIL: bool,
->(
-    isa: I,
-    job: &Job,
-    t: &mut TileIo<I>,
-    ep: &Ep<I>,
-) {
-    let cols = job.region.cols.clone();
-    let row_out = t.out;
-    let mut x = cols.start;
-    while x < cols.end {
-        let rem = cols.end - x;
-        t.out = row_out;
-        // SAFETY: every tile below is at most `rem` wide, so its outputs are in the region;
-        // the unchecked one is used only when its whole input window is inside the input.
-        unsafe {
-            place(job, t, x, S);
-            if rem >= WB {
-                if interior(t.ix0, span(K, S, D, WB), t.in_w) {
-                    tile::<I, K, S, D, WB, false, TAIL>(isa, t, ep);
-                } else {
-                    tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep);
-                }
-                x += WB;
-            } else if const { WB > 7 } && rem >= 7 {
-                tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep);
-                x += 7;
-            } else if const { WB > 4 } && rem >= 4 {
-                tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep);
-                x += 4;
-            } else if const { WB > 2 } && rem >= 2 {
-                tile::<I, K, S, D, 2, true, TAIL>(isa, t, ep);
-                x += 2;
-            } else {
-                tile::<I, K, S, D, 1, true, TAIL>(isa, t, ep);
-                x += 1;
-            }
-        }
-    }
 }

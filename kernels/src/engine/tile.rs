@@ -59,6 +59,9 @@ pub(crate) unsafe fn tile<
                 let mut wr = [isa.zero(); K];
                 unroll!(K, kx => { wr[kx] = isa.load(w.add(kx * lanes)); });
                 unroll48!(span(K, S, D, W), c => {
+                    // Keeps LLVM from hoisting all the column loads to the top of the row,
+                    // where they would need more registers than there are.
+                    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
                     if !CHECKED || (c >= lo && c < hi) {
                         let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
                         unroll!(K, kx => {
@@ -70,17 +73,21 @@ pub(crate) unsafe fn tile<
                     }
                 });
             } else {
-                // One weight vector at a time; inputs come straight from memory (FMA
-                // memory operands) so that the 16 registers hold the accumulators.
-                unroll!(K, kx => {
-                    let wv = isa.load(w.add(kx * lanes));
-                    unroll!(W, j => {
-                        let c = j * S + kx * D;
-                        if !CHECKED || (c >= lo && c < hi) {
-                            let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
-                            acc[j] = isa.fma(x, wv, acc[j]);
-                        }
-                    });
+                // Each input column is loaded once into a register; the weights come from
+                // memory (L1-resident, contiguous) as FMA memory operands, so that the 16
+                // registers hold the accumulators. The fence keeps LLVM from merging the
+                // weight loads of successive columns into registers it does not have.
+                unroll48!(span(K, S, D, W), c => {
+                    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+                    if !CHECKED || (c >= lo && c < hi) {
+                        let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
+                        unroll!(K, kx => {
+                            if const { c >= kx * D && (c - kx * D).is_multiple_of(S) && (c - kx * D) / S < W } {
+                                let j = (c - kx * D) / S;
+                                acc[j] = isa.fma(x, isa.load(w.add(kx * lanes)), acc[j]);
+                            }
+                        });
+                    }
                 });
             }
         }
