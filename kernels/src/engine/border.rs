@@ -55,37 +55,3 @@ impl ValidRows {
 pub(crate) fn interior(ix0: isize, span: usize, in_w: usize) -> bool {
     ix0 >= 0 && ix0 as usize + span <= in_w
 }
-
-#[cfg(test)]
-mod tests {
-    extern crate std;
-    use super::ValidRows;
-
-    #[test]
-    fn valid_rows_match_brute_force() {
-        for k in [1, 3, 5, 7] {
-            for s in 1..4 {
-                for d in 1..4 {
-                    for pad in 0..12 {
-                        for in_h in 1..9 {
-                            for y in 0..8 {
-                                let v = ValidRows::new(y, k, s, d, pad, in_h);
-                                let ok: std::vec::Vec<usize> = (0..k)
-                                    .filter(|&ky| {
-                                        let iy = (y * s + ky * d) as isize - pad as isize;
-                                        iy >= 0 && iy < in_h as isize
-                                    })
-                                    .collect();
-                                assert_eq!(v.n, ok.len(), "k{k} s{s} d{d} pad{pad} h{in_h} y{y}");
-                                if let Some(&first) = ok.first() {
-                                    assert_eq!(v.ky_lo, first);
-                                    assert_eq!(v.iy, y * s + first * d - pad);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}

@@ -1,7 +1,9 @@
-//! The loops around the microkernels: for each output row of the region, for each channel
-//! block, for each column tile. A row's valid kernel rows are computed once; a tile whose
-//! input window lies inside the input runs the unchecked microkernel, a border tile the
-//! checked one; a row's last columns run narrower tiles (7, 4, 2, 1 wide).
+//! The loops around the microkernels. Specialized kernels: for each output row, for each
+//! column tile, for each channel block (a tile's input window stays cached across its
+//! blocks and the output is written pixel by pixel); the generic kernel: for each output
+//! row, channel block, column tile. A row's valid kernel rows are computed once; a full tile
+//! whose input window lies inside the input runs the unchecked microkernel, a border tile
+//! the checked one; a row's last columns run narrower tiles (7, 4, 2, 1 wide).
 
 use super::TileIo;
 use super::border::{ValidRows, interior};

@@ -1,5 +1,5 @@
-//! The ISA-generic depthwise engine: a driver that walks a region row by row, channel block
-//! by channel block and column tile by column tile ([`driver`]), the register-blocked
+//! The ISA-generic depthwise engine: a driver that walks a region by output row, column tile
+//! and channel block ([`driver`]), the register-blocked
 //! microkernels it calls ([`tile`] for the specialized (K, stride, dilation), [`generic`]
 //! for any other), which output rows and columns see the input ([`border`]), and the fused
 //! epilogue in the tiles' stores ([`store`]).
