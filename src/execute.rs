@@ -43,23 +43,33 @@ impl Plan {
     }
 
     /// [`Plan::run`] with the threads to use. Results are bit-identical whatever the threads:
-    /// the same tasks run the same kernels, only their order and thread differ.
+    /// every output element sums the same taps in the same order, whichever task, tile or
+    /// thread computes it. On one thread each image runs in one call per group; on more, the
+    /// plan's [`Plan::tasks`] are shared out.
     pub fn run_with(&self, input: &[f32], output: &mut [f32], threads: Threads<'_>) -> Result<()> {
         check_len("input", &self.input_lens(), input.len())?;
         check_len("output", &self.output_lens(), output.len())?;
+        let tasks = 0..self.tasks.len();
         match threads {
             #[cfg(feature = "rayon")]
-            Threads::Current if self.tasks.len() > 1 => {
-                self.run_parallel(0..self.tasks.len(), input, output, 0)
+            Threads::Current if tasks.len() > 1 && rayon::current_num_threads() > 1 => {
+                self.run_parallel(tasks, input, output, 0)
             }
             #[cfg(feature = "rayon")]
-            Threads::Pool(pool) if self.tasks.len() > 1 => {
-                pool.install(|| self.run_parallel(0..self.tasks.len(), input, output, 0))
+            Threads::Pool(pool) if tasks.len() > 1 && pool.current_num_threads() > 1 => {
+                pool.install(|| self.run_parallel(tasks, input, output, 0))
             }
-            _ => self
-                .tasks
-                .iter()
-                .try_for_each(|task| self.run_region(task, input, output, 0)),
+            // One thread: each image in one call per group, for the widest tiles. Every output
+            // element sums the same taps in the same order whatever region computes it, so
+            // this gives the tasks' bits.
+            _ => (0..self.batch).try_for_each(|batch| {
+                let whole = Task {
+                    batch,
+                    rows: 0..self.out_size.0,
+                    cols: 0..self.out_size.1,
+                };
+                self.run_region(&whole, input, output, 0)
+            }),
         }
     }
 

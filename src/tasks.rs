@@ -24,6 +24,9 @@ const MIN_TASK_MACS: u64 = 1 << 17;
 /// into column bands instead.
 const MIN_BAND_ROWS: usize = 4;
 
+/// The narrowest column band worth a task: half of the kernels' widest tile.
+const MIN_BAND_COLS: usize = 7;
+
 /// Enough tasks to balance any thread count a 2–64-core machine offers.
 const MAX_TASKS: u64 = 256;
 
@@ -77,8 +80,9 @@ pub(crate) fn split(
                 }
             }
         } else {
-            // More tasks than rows: each row cut into equal column bands.
-            let bands = per_image.div_ceil(out_h).min(out_w);
+            // More tasks than rows: each row cut into equal column bands, none narrower than
+            // half a microkernel tile (narrower tiles lose the register blocking).
+            let bands = per_image.div_ceil(out_h).min(out_w / MIN_BAND_COLS).max(1);
             let width = out_w.div_ceil(bands);
             for y in 0..out_h {
                 for x in (0..out_w).step_by(width) {
@@ -152,13 +156,17 @@ mod tests {
 
     #[test]
     fn small_maps_with_many_channels_are_cut_within_rows() {
-        let p = plan(1536, &[3, 5, 7, 9], Shape::new(1, 7, 7), 1);
+        let p = plan(1536, &[3, 5, 7, 9], Shape::new(1, 14, 14), 1);
         assert!(p.tasks().len() > 14, "{} tasks", p.tasks().len());
         assert!(
             p.tasks()
                 .iter()
-                .all(|t| t.rows.len() == 1 && t.cols.len() < 7)
+                .all(|t| t.rows.len() == 1 && t.cols.len() >= 7)
         );
+        assert_partition(&p);
+        // Columns are not cut narrower than 7: one task per row.
+        let p = plan(1536, &[3, 5, 7, 9], Shape::new(1, 7, 7), 1);
+        assert_eq!(p.tasks().len(), 7);
         assert_partition(&p);
     }
 

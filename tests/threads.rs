@@ -142,3 +142,54 @@ fn the_task_api_refuses_bad_indices_and_lengths() {
     let mut out = vec![0.0; range.len()];
     assert!(plan.run_task(0, &input[1..], &mut out).is_err());
 }
+
+/// Random layers large enough to be cut into many tasks (row bands, column bands, borders in
+/// every position): the task API's bits equal the single-threaded run's.
+#[test]
+fn tasks_and_whole_images_give_the_same_bits_on_random_layers() {
+    let mut seed = 0x1234_5678_u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    for case in 0..40 {
+        let groups = 1 + next(4);
+        let kernels: Vec<usize> = (0..groups).map(|_| 1 + 2 * next(7)).collect();
+        let dilations: Vec<usize> = (0..groups).map(|_| 1 + next(2)).collect();
+        let channels = groups * (4 + next(60));
+        let stride = 1 + next(2);
+        let (h, w) = (12 + next(30), 12 + next(30));
+        let layer = MixConv::new(channels, &kernels)
+            .stride(stride)
+            .dilations(&dilations);
+        let sizes = layer.group_channels().unwrap();
+        let weights = Weights::hwc(
+            kernels
+                .iter()
+                .zip(&sizes)
+                .enumerate()
+                .map(|(g, (k, c))| values(k * k * c, g as u64 + case))
+                .collect(),
+        )
+        .with_bias(values(channels, case));
+        for isa in available_isas() {
+            let plan = Plan::new(&layer, &weights, Shape::new(1 + next(2), h, w), isa).unwrap();
+            let input = values(plan.input_len(), case);
+            let mut whole = vec![0.0; plan.output_len()];
+            plan.run_with(&input, &mut whole, Threads::Single).unwrap();
+            let mut tasks = vec![0.0; plan.output_len()];
+            for t in (0..plan.tasks().len()).rev() {
+                let range = plan.task_output_range(t).unwrap();
+                plan.run_task(t, &input, &mut tasks[range]).unwrap();
+            }
+            assert_eq!(
+                bits(&whole),
+                bits(&tasks),
+                "case {case} {isa}: {layer:?} on {h}x{w}, {} tasks",
+                plan.tasks().len()
+            );
+        }
+    }
+}
