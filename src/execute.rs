@@ -4,6 +4,9 @@
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::tasks::Task;
+
+/// Below this many multiply-adds per thread, waking another thread costs more than it saves.
+const MIN_PART_MACS: u64 = 1 << 18;
 use mixconv_kernels::{Region, depthwise};
 use std::ops::Range;
 
@@ -46,31 +49,35 @@ impl Plan {
     /// every output element sums the same taps in the same order, whichever task, tile or
     /// thread computes it. On one thread each image runs in one call per group; on more, the
     /// plan's [`Plan::tasks`] are shared out.
-    pub fn run_with(&self, input: &[f32], output: &mut [f32], threads: Threads<'_>) -> Result<()> {
+    pub fn run_with(
+        &self,
+        input: &[f32],
+        output: &mut [f32],
+        threads_arg: Threads<'_>,
+    ) -> Result<()> {
         check_len("input", &self.input_lens(), input.len())?;
         check_len("output", &self.output_lens(), output.len())?;
-        let tasks = 0..self.tasks.len();
-        match threads {
+        let threads = match threads_arg {
             #[cfg(feature = "rayon")]
-            Threads::Current if tasks.len() > 1 && rayon::current_num_threads() > 1 => {
-                self.run_parallel(tasks, input, output, 0)
-            }
+            Threads::Current => rayon::current_num_threads(),
             #[cfg(feature = "rayon")]
-            Threads::Pool(pool) if tasks.len() > 1 && pool.current_num_threads() > 1 => {
-                pool.install(|| self.run_parallel(tasks, input, output, 0))
-            }
-            // One thread: each image in one call per group, for the widest tiles. Every output
-            // element sums the same taps in the same order whatever region computes it, so
-            // this gives the tasks' bits.
-            _ => (0..self.batch).try_for_each(|batch| {
-                let whole = Task {
-                    batch,
-                    rows: 0..self.out_size.0,
-                    cols: 0..self.out_size.1,
-                };
-                self.run_region(&whole, input, output, 0)
-            }),
+            Threads::Pool(pool) => pool.current_num_threads(),
+            _ => 1,
+        };
+        let (_, out_h, out_w, _) = self.output_dims();
+        let pixels = 0..self.batch * out_h * out_w;
+        let total = self.pixel_cost(pixels.end);
+        let parts = threads.min((total / MIN_PART_MACS) as usize).max(1);
+        #[cfg(feature = "rayon")]
+        if parts > 1 {
+            return match threads_arg {
+                Threads::Pool(pool) => {
+                    pool.install(|| self.run_parts(pixels, parts, input, output, 0))
+                }
+                _ => self.run_parts(pixels, parts, input, output, 0),
+            };
         }
+        self.run_pixels(pixels, input, output, 0)
     }
 
     /// [`Plan::run`] on raw bytes holding native-endian f32, as engines that keep tensors as
@@ -132,27 +139,104 @@ impl Plan {
         self.run_region(&self.tasks[task], input, output, range.start)
     }
 
-    /// Runs tasks `tasks` on rayon, halving the range and the output between the halves.
+    /// Runs output pixels `pixels` (raster order over the batch) as `parts` parts of about
+    /// equal cost, halving the range and the output between rayon's two sides.
     /// `output` starts at element `offset` of the whole output tensor.
     #[cfg(feature = "rayon")]
-    fn run_parallel(
+    fn run_parts(
         &self,
-        tasks: Range<usize>,
+        pixels: Range<usize>,
+        parts: usize,
         input: &[f32],
         output: &mut [f32],
         offset: usize,
     ) -> Result<()> {
-        if tasks.len() == 1 {
-            return self.run_region(&self.tasks[tasks.start], input, output, offset);
+        let (start, end) = (self.pixel_cost(pixels.start), self.pixel_cost(pixels.end));
+        let target = start + (end - start) / parts as u64 * (parts / 2) as u64;
+        // The first pixel from which the cost before it reaches the target.
+        let (mut low, mut high) = (pixels.start, pixels.end);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if self.pixel_cost(mid) < target {
+                low = mid + 1
+            } else {
+                high = mid
+            }
         }
-        let middle = tasks.start + tasks.len() / 2;
-        let split = self.task_output_range(middle)?.start - offset;
+        if parts < 2 || low <= pixels.start || low >= pixels.end {
+            return self.run_pixels(pixels, input, output, offset);
+        }
+        let split = low * self.out_pixel_stride - offset;
         let (out_low, out_high) = output.split_at_mut(split);
-        let (low, high) = rayon::join(
-            || self.run_parallel(tasks.start..middle, input, out_low, offset),
-            || self.run_parallel(middle..tasks.end, input, out_high, offset + split),
+        let (a, b) = rayon::join(
+            || self.run_parts(pixels.start..low, parts / 2, input, out_low, offset),
+            || {
+                self.run_parts(
+                    low..pixels.end,
+                    parts - parts / 2,
+                    input,
+                    out_high,
+                    offset + split,
+                )
+            },
         );
-        low.and(high)
+        a.and(b)
+    }
+
+    /// The cost of the output pixels before pixel `pixel` (raster order over the batch),
+    /// pixels of a row counted as equal shares of its cost.
+    fn pixel_cost(&self, pixel: usize) -> u64 {
+        let (out_h, out_w) = self.out_size;
+        let prefix = &self.row_cost_prefix;
+        let (image, rest) = (pixel / (out_h * out_w), pixel % (out_h * out_w));
+        let (y, x) = (rest / out_w, rest % out_w);
+        let in_row = (prefix[y + 1] - prefix[y]).saturating_mul(x as u64) / out_w as u64;
+        (image as u64)
+            .saturating_mul(prefix[out_h])
+            .saturating_add(prefix[y])
+            .saturating_add(in_row)
+    }
+
+    /// Runs output pixels `pixels` (raster order over the batch) on the calling thread: per
+    /// image, at most a partial first row, a band of whole rows and a partial last row.
+    fn run_pixels(
+        &self,
+        pixels: Range<usize>,
+        input: &[f32],
+        output: &mut [f32],
+        offset: usize,
+    ) -> Result<()> {
+        let (out_h, out_w) = self.out_size;
+        let per_image = out_h * out_w;
+        let mut first = pixels.start;
+        while first < pixels.end {
+            let batch = first / per_image;
+            let last = ((batch + 1) * per_image).min(pixels.end) - 1;
+            let (y0, x0) = (first % per_image / out_w, first % out_w);
+            let (y1, x1) = (last % per_image / out_w, last % out_w);
+            let mut run = |rows: Range<usize>, cols: Range<usize>| {
+                self.run_region(&Task { batch, rows, cols }, input, output, offset)
+            };
+            if y0 == y1 {
+                run(y0..y0 + 1, x0..x1 + 1)?;
+            } else {
+                let full_start = if x0 > 0 {
+                    run(y0..y0 + 1, x0..out_w)?;
+                    y0 + 1
+                } else {
+                    y0
+                };
+                let full_end = if x1 + 1 < out_w { y1 } else { y1 + 1 };
+                if full_start < full_end {
+                    run(full_start..full_end, 0..out_w)?;
+                }
+                if x1 + 1 < out_w {
+                    run(y1..y1 + 1, 0..x1 + 1)?;
+                }
+            }
+            first = last + 1;
+        }
+        Ok(())
     }
 
     /// Every group's kernel over one task's region; `output` starts at element `offset`.

@@ -40,6 +40,8 @@ pub struct Plan {
     pub(crate) epilogue: Epilogue,
     pub(crate) groups: Vec<PlannedGroup>,
     pub(crate) tasks: Vec<Task>,
+    /// Cost of output rows `0..y` of one image, for `y` in `0..=out_h`.
+    pub(crate) row_cost_prefix: Vec<u64>,
     input_lens: RangeInclusive<usize>,
     output_lens: RangeInclusive<usize>,
 }
@@ -110,6 +112,7 @@ impl Plan {
             epilogue: layer.epilogue(),
             groups: Vec::with_capacity(groups.len()),
             tasks: Vec::new(),
+            row_cost_prefix: Vec::new(),
             input_lens,
             output_lens,
         };
@@ -169,13 +172,14 @@ impl Plan {
                 bias: packed_bias,
             });
         }
-        plan.tasks = tasks::split(
-            plan.batch,
-            out_size,
-            shape.height,
-            plan.stride,
-            &plan.groups,
-        );
+        let costs = tasks::row_costs(out_size, shape.height, plan.stride, &plan.groups);
+        plan.tasks = tasks::split(plan.batch, out_size, &costs);
+        plan.row_cost_prefix = std::iter::once(0)
+            .chain(costs.iter().scan(0u64, |acc, &c| {
+                *acc = acc.saturating_add(c);
+                Some(*acc)
+            }))
+            .collect();
         Ok(plan)
     }
 

@@ -30,15 +30,14 @@ const MIN_BAND_COLS: usize = 7;
 /// Enough tasks to balance any thread count a 2–64-core machine offers.
 const MAX_TASKS: u64 = 256;
 
-/// Cuts the output of `groups` (batch × out_h × out_w) into tasks of about equal cost, counting
-/// per row only the kernel rows that fall inside the input (border rows cost less).
-pub(crate) fn split(
-    batch: usize,
+/// The cost of each output row of one image in multiply-adds, counting only the kernel rows
+/// that fall inside the input (border rows cost less).
+pub(crate) fn row_costs(
     out: (usize, usize),
     in_h: usize,
     stride: usize,
     groups: &[PlannedGroup],
-) -> Vec<Task> {
+) -> Vec<u64> {
     let (out_h, out_w) = out;
     let row_cost = |y: usize| -> u64 {
         groups
@@ -55,7 +54,12 @@ pub(crate) fn split(
             })
             .fold(0u64, |a, c| a.saturating_add(c))
     };
-    let costs: Vec<u64> = (0..out_h).map(row_cost).collect();
+    (0..out_h).map(row_cost).collect()
+}
+
+/// Cuts `batch` images of `out` pixels, whose rows cost `costs`, into tasks of about equal cost.
+pub(crate) fn split(batch: usize, out: (usize, usize), costs: &[u64]) -> Vec<Task> {
+    let (out_h, out_w) = out;
     let image_cost = costs.iter().fold(0u64, |a, &c| a.saturating_add(c));
     let wanted =
         (image_cost.saturating_mul(batch as u64) / MIN_TASK_MACS).clamp(1, MAX_TASKS) as usize;

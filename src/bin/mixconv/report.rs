@@ -54,11 +54,22 @@ impl Context {
         })
     }
 
-    /// Where the layers run: the calling thread, or the pool of `threads` threads.
-    pub fn run_on(&self) -> Threads<'_> {
+    /// Runs `f` where the layers run: on the calling thread, or inside the pool of `threads`
+    /// threads (as an engine running its whole model in its pool does), so that each run
+    /// shares its work with threads already busy rather than waking a pool from outside.
+    pub fn within<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match &self.pool {
-            Some(pool) => Threads::Pool(pool),
-            None => Threads::Single,
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+
+    /// The threads a layer uses from inside [`Context::within`].
+    pub fn threads_arg(&self) -> Threads<'static> {
+        if self.pool.is_some() {
+            Threads::Current
+        } else {
+            Threads::Single
         }
     }
 
@@ -119,8 +130,9 @@ pub fn measure(
     let weights = bench::random_weights(layer, 1).map_err(|e| e.to_string())?;
     let plan = Plan::new(layer, &weights, shape, isa).map_err(|e| e.to_string())?;
     let mut buffers = bench::Buffers::for_plan(&plan);
+    let threads = ctx.threads_arg();
     let (median, runs) =
-        bench::median_time_within(5, 10_000, budget, || buffers.run_with(ctx.run_on()));
+        ctx.within(|| bench::median_time_within(5, 10_000, budget, || buffers.run_with(threads)));
 
     let input = &buffers.inputs[0];
     let mut expected = vec![0.0; plan.output_len()];
