@@ -496,20 +496,8 @@ fn run_bytes_refuses_misaligned_or_ragged_buffers() {
     for (i, v) in in_store.iter_mut().enumerate() {
         *v = (i as f32 * 0.25).to_bits();
     }
-    let in_bytes: Vec<u8> = in_store.iter().flat_map(|v| v.to_ne_bytes()).collect();
-    let in_aligned = {
-        // SAFETY: u32 has no padding and every byte pattern is a valid u8.
-        unsafe {
-            std::slice::from_raw_parts_mut(in_store.as_mut_ptr().cast::<u8>(), (n_in + 1) * 4)
-        }
-    };
-    in_aligned.copy_from_slice(&in_bytes);
-    let out_aligned: &mut [u8] = {
-        // SAFETY: as above; the slice borrows `out_store` mutably for its lifetime.
-        unsafe {
-            std::slice::from_raw_parts_mut(out_store.as_mut_ptr().cast::<u8>(), (n_out + 1) * 4)
-        }
-    };
+    let in_aligned: &[u8] = bytemuck::cast_slice(&in_store);
+    let out_aligned: &mut [u8] = bytemuck::cast_slice_mut(&mut out_store);
     let e = plan
         .run_bytes(&in_aligned[1..n_in * 4 + 1], &mut out_aligned[..n_out * 4])
         .unwrap_err();

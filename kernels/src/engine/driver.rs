@@ -227,28 +227,21 @@ fn for_blocks<I: Simd>(
         let rows = ValidRows::new(y, k, s, d, g.pad_top, g.in_h);
         for b in 0..blocks {
             let partial = b + 1 == blocks && tail < lanes;
-            // SAFETY: input row `rows.iy` < in_h and column 0 exist, and block b starts at
-            // channel b·lanes < channels; block b's weights and bias exist in the packed
-            // slices (`Job::new` checked their lengths for every block); output pixel
-            // (y, cols.start) is in the region.
+            // SAFETY: `job` was checked, (y, cols.start) is in the region, `rows` are y's
+            // valid rows and b < blocks.
             let mut t = unsafe {
-                TileIo {
-                    row0: if rows.n > 0 {
-                        job.input_pixel(rows.iy, 0).add(b * lanes)
-                    } else {
-                        job.input_pixel(0, 0)
-                    },
-                    row_step: d * g.in_w * g.in_pixel_stride,
-                    nrows: rows.n,
-                    w: job.weights.add((b * k * k + rows.ky_lo * k) * lanes),
-                    ix0: 0,
-                    in_w: g.in_w,
-                    in_ps: g.in_pixel_stride,
-                    out: job.output_pixel(y, r.cols.start).add(b * lanes),
-                    out_ps: g.out_pixel_stride,
-                    bias: isa.load(job.bias.add(b * lanes)),
-                    mask: if partial { tail_mask } else { full_mask },
-                }
+                block_io(
+                    isa,
+                    job,
+                    y,
+                    &rows,
+                    b,
+                    r.cols.start,
+                    (full_mask, tail_mask),
+                    partial,
+                    k,
+                    d,
+                )
             };
             f(&mut t, &ep, partial || I::FREE_MASKS);
         }
