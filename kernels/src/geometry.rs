@@ -80,15 +80,13 @@ impl Geometry {
         x: usize,
         channel: usize,
     ) -> Option<usize> {
-        let pixel = batch
-            .checked_mul(self.out_h)?
-            .checked_add(y)?
-            .checked_mul(self.out_w)?
-            .checked_add(x)?;
-        pixel
-            .checked_mul(self.out_pixel_stride)?
-            .checked_add(self.out_channel_offset)?
-            .checked_add(channel)
+        let dims = (
+            self.out_h,
+            self.out_w,
+            self.out_pixel_stride,
+            self.out_channel_offset,
+        );
+        nhwc_index(dims, batch, y, x, channel)
     }
 
     /// Index of element `channel` of input pixel `(batch, y, x)` in the whole input tensor.
@@ -99,14 +97,32 @@ impl Geometry {
         x: usize,
         channel: usize,
     ) -> Option<usize> {
-        let pixel = batch
-            .checked_mul(self.in_h)?
-            .checked_add(y)?
-            .checked_mul(self.in_w)?
-            .checked_add(x)?;
-        pixel
-            .checked_mul(self.in_pixel_stride)?
-            .checked_add(self.in_channel_offset)?
-            .checked_add(channel)
+        let dims = (
+            self.in_h,
+            self.in_w,
+            self.in_pixel_stride,
+            self.in_channel_offset,
+        );
+        nhwc_index(dims, batch, y, x, channel)
     }
+}
+
+/// `((batch·h + y)·w + x)·pixel_stride + offset + channel` for `(h, w, pixel_stride, offset)`,
+/// or `None` on overflow.
+fn nhwc_index(
+    (h, w, pixel_stride, offset): (usize, usize, usize, usize),
+    batch: usize,
+    y: usize,
+    x: usize,
+    channel: usize,
+) -> Option<usize> {
+    let pixel = batch
+        .checked_mul(h)?
+        .checked_add(y)?
+        .checked_mul(w)?
+        .checked_add(x)?;
+    pixel
+        .checked_mul(pixel_stride)?
+        .checked_add(offset)?
+        .checked_add(channel)
 }

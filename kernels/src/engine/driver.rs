@@ -36,11 +36,8 @@ pub(crate) unsafe fn run<
     debug_assert_eq!(job.lanes, I::LANES);
     let g = job.geom;
     let r = job.region;
-    let lanes = I::LANES;
     let ep = Ep::new(isa, job.epilogue);
-    let blocks = g.blocks(lanes);
-    let tail = g.channels - (blocks - 1) * lanes;
-    let masks = (isa.mask(lanes), isa.mask(tail));
+    let blocks = Blocks::new(isa, g.channels);
     for y in r.rows.clone() {
         let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
         let mut x = r.cols.start;
@@ -59,10 +56,10 @@ pub(crate) unsafe fn run<
             };
             let ix0 = (x * S) as isize - g.pad_left as isize;
             let unchecked = w == WB && interior(ix0, span(K, S, D, WB), g.in_w);
-            for b in 0..blocks {
-                let partial = b + 1 == blocks && tail < lanes;
+            for b in 0..blocks.count {
+                let partial = blocks.partial(b);
                 // SAFETY: `block_io` gets a row, block and column of the region.
-                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, masks, partial, K, D) };
+                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, &blocks, K, D) };
                 t.ix0 = ix0;
                 // SAFETY: the tile's `w` <= `rem` outputs are in the region, and it runs
                 // unchecked only when its whole input window is inside the input.
@@ -92,8 +89,7 @@ unsafe fn block_io<I: Simd>(
     rows: &ValidRows,
     b: usize,
     x: usize,
-    masks: (I::Mask, I::Mask),
-    partial: bool,
+    blocks: &Blocks<I>,
     k: usize,
     d: usize,
 ) -> TileIo<I> {
@@ -119,7 +115,11 @@ unsafe fn block_io<I: Simd>(
             out: job.output_pixel(y, x).add(b * lanes),
             out_ps: g.out_pixel_stride,
             bias: isa.load(job.bias.add(b * lanes)),
-            mask: if partial { masks.1 } else { masks.0 },
+            mask: if blocks.partial(b) {
+                blocks.masks.1
+            } else {
+                blocks.masks.0
+            },
         }
     }
 }
@@ -203,6 +203,32 @@ pub(crate) unsafe fn run_generic<I: Simd>(isa: I, job: &Job) {
     );
 }
 
+/// A group's channel blocks: how many, their masks (full, last), and which one is partial.
+struct Blocks<I: Simd> {
+    count: usize,
+    tail: usize,
+    masks: (I::Mask, I::Mask),
+}
+
+impl<I: Simd> Blocks<I> {
+    #[inline(always)]
+    fn new(isa: I, channels: usize) -> Self {
+        let count = channels.div_ceil(I::LANES);
+        let tail = channels - (count - 1) * I::LANES;
+        Blocks {
+            count,
+            tail,
+            masks: (isa.mask(I::LANES), isa.mask(tail)),
+        }
+    }
+
+    /// Whether block `b` is the last one and holds fewer than `LANES` channels.
+    #[inline(always)]
+    fn partial(&self, b: usize) -> bool {
+        b + 1 == self.count && self.tail < I::LANES
+    }
+}
+
 /// Calls `f(tile, epilogue, masked)` for each output row × channel block of the region, with
 /// the tile's input rows, weights, bias and mask set (the columns, `ix0` and `out`, are the
 /// caller's). `out` is set to the block's channels of the row's first output pixel.
@@ -217,32 +243,15 @@ fn for_blocks<I: Simd>(
 ) {
     let g = job.geom;
     let r = job.region;
-    let lanes = I::LANES;
     let ep = Ep::new(isa, job.epilogue);
-    let blocks = g.blocks(lanes);
-    let tail = g.channels - (blocks - 1) * lanes;
-    let full_mask = isa.mask(lanes);
-    let tail_mask = isa.mask(tail);
+    let blocks = Blocks::new(isa, g.channels);
     for y in r.rows.clone() {
         let rows = ValidRows::new(y, k, s, d, g.pad_top, g.in_h);
-        for b in 0..blocks {
-            let partial = b + 1 == blocks && tail < lanes;
+        for b in 0..blocks.count {
+            let partial = blocks.partial(b);
             // SAFETY: `job` was checked, (y, cols.start) is in the region, `rows` are y's
             // valid rows and b < blocks.
-            let mut t = unsafe {
-                block_io(
-                    isa,
-                    job,
-                    y,
-                    &rows,
-                    b,
-                    r.cols.start,
-                    (full_mask, tail_mask),
-                    partial,
-                    k,
-                    d,
-                )
-            };
+            let mut t = unsafe { block_io(isa, job, y, &rows, b, r.cols.start, &blocks, k, d) };
             f(&mut t, &ep, partial || I::FREE_MASKS);
         }
     }

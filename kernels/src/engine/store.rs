@@ -65,69 +65,30 @@ pub(crate) unsafe fn store_tile<I: Simd, const W: usize, const TAIL: bool>(
     }
     let zero = isa.zero();
     let six = isa.splat(6.0);
-    // SAFETY (all arms): forwarded from the caller.
-    unsafe {
-        match (ep.act, ep.clamp) {
-            (Activation::None, false) => put::<I, W, TAIL>(
-                isa,
-                acc,
-                out,
-                out_ps,
-                mask,
-                n,
-                #[inline(always)]
-                |v| v,
-            ),
-            (Activation::None, true) => put::<I, W, TAIL>(
-                isa,
-                acc,
-                out,
-                out_ps,
-                mask,
-                n,
-                #[inline(always)]
-                |v| bound(isa, v, lo, hi),
-            ),
-            (Activation::Relu, _) => put::<I, W, TAIL>(
-                isa,
-                acc,
-                out,
-                out_ps,
-                mask,
-                n,
-                #[inline(always)]
-                |v| bound(isa, isa.max(v, zero), lo, hi),
-            ),
-            (Activation::Relu6, _) => put::<I, W, TAIL>(
-                isa,
-                acc,
-                out,
-                out_ps,
-                mask,
-                n,
-                #[inline(always)]
-                |v| bound(isa, isa.min(isa.max(v, zero), six), lo, hi),
-            ),
-            (Activation::Silu, _) => put::<I, W, TAIL>(
-                isa,
-                acc,
-                out,
-                out_ps,
-                mask,
-                n,
-                #[inline(always)]
-                |v| bound(isa, simd::silu(isa, v), lo, hi),
-            ),
-            (Activation::HardSwish, _) => put::<I, W, TAIL>(
-                isa,
-                acc,
-                out,
-                out_ps,
-                mask,
-                n,
-                #[inline(always)]
-                |v| bound(isa, simd::hardswish(isa, v), lo, hi),
-            ),
-        }
+    // One `put` per epilogue, so that each store loop is monomorphized with its function.
+    macro_rules! put_with {
+        (|$v:ident| $f:expr) => {
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                put::<I, W, TAIL>(
+                    isa,
+                    acc,
+                    out,
+                    out_ps,
+                    mask,
+                    n,
+                    #[inline(always)]
+                    |$v| $f,
+                )
+            }
+        };
+    }
+    match (ep.act, ep.clamp) {
+        (Activation::None, false) => put_with!(|v| v),
+        (Activation::None, true) => put_with!(|v| bound(isa, v, lo, hi)),
+        (Activation::Relu, _) => put_with!(|v| bound(isa, isa.max(v, zero), lo, hi)),
+        (Activation::Relu6, _) => put_with!(|v| bound(isa, isa.min(isa.max(v, zero), six), lo, hi)),
+        (Activation::Silu, _) => put_with!(|v| bound(isa, simd::silu(isa, v), lo, hi)),
+        (Activation::HardSwish, _) => put_with!(|v| bound(isa, simd::hardswish(isa, v), lo, hi)),
     }
 }
