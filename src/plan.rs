@@ -53,6 +53,10 @@ pub struct PlannedGroup {
     pub group: ResolvedGroup,
     /// Name of the microkernel that runs it, e.g. `avx512_k7s2_16c14w`.
     pub microkernel: &'static str,
+    /// Whether the group runs staged: its input rows copied, zero-padded, into an
+    /// L1-resident ring per channel block before the tiles read them (pixel strides that
+    /// alias in L1, such as 256 channels; see `mixconv_kernels::staged`), rather than in place.
+    pub staged: bool,
     /// Output rows whose every kernel row lies inside the input.
     pub interior_rows: Range<usize>,
     /// Output columns whose every kernel column lies inside the input.
@@ -146,6 +150,8 @@ impl Plan {
             };
             let reach = (group.kernel - 1) * group.dilation;
             plan.groups.push(PlannedGroup {
+                staged: mixconv_kernels::staged(isa, &geometry)
+                    && packed.iter().all(|w| w.is_finite()),
                 group,
                 microkernel: mixconv_kernels::microkernel(
                     isa,
@@ -282,7 +288,7 @@ impl fmt::Display for Plan {
             let interior = g.interior_rows.len() * g.interior_cols.len();
             writeln!(
                 f,
-                "  group {i}: channels {}..{} ({}), {}x{} dilation {}, pad t{} b{} l{} r{}, kernel {}, interior rows {:?} cols {:?} ({} of {} px, {} border)",
+                "  group {i}: channels {}..{} ({}), {}x{} dilation {}, pad t{} b{} l{} r{}, kernel {}{}, interior rows {:?} cols {:?} ({} of {} px, {} border)",
                 r.channel_offset,
                 r.channel_offset + r.channels,
                 r.channels,
@@ -294,6 +300,7 @@ impl fmt::Display for Plan {
                 p.left,
                 p.right,
                 g.microkernel,
+                if g.staged { " staged" } else { "" },
                 g.interior_rows,
                 g.interior_cols,
                 interior,

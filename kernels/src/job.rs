@@ -93,6 +93,14 @@ impl<'a> Job<'a> {
         })
     }
 
+    /// Whether every packed weight is finite.
+    pub fn weights_finite(&self) -> bool {
+        let n = self.geom.packed_weights_len(self.lanes).unwrap_or(0);
+        // SAFETY: `Job::new` checked that the weights slice holds `n` elements.
+        let w = unsafe { core::slice::from_raw_parts(self.weights, n) };
+        w.iter().all(|x| x.is_finite())
+    }
+
     /// Channel `in_channel_offset` of input pixel `(y, x)` of the region's image.
     ///
     /// # Safety
@@ -119,7 +127,7 @@ impl<'a> Job<'a> {
 }
 
 /// The sizes a kernel relies on: nonzero, odd kernel, and every coordinate it computes fits `isize`.
-fn check_geometry(g: &Geometry) -> Result<(), KernelError> {
+pub(crate) fn check_geometry(g: &Geometry) -> Result<(), KernelError> {
     let bad = KernelError::BadGeometry;
     if g.batch == 0 || g.in_h == 0 || g.in_w == 0 || g.out_h == 0 || g.out_w == 0 || g.channels == 0
     {

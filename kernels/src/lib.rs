@@ -10,7 +10,9 @@
 //! - `x86/avx512.rs`, `x86/avx2.rs`, `portable.rs`: one `Simd` implementation each, and a
 //!   thin `run` that dispatches to the specialized kernels inside a `#[target_feature]`
 //!   function (`Simd::enabled`).
-//! - `engine/driver.rs`: for each output row, column tile, channel block;
+//! - `engine/driver.rs`: the loops over rows, column tiles and channel blocks;
+//!   `engine/staged.rs`: the ring of zero-padded input rows the driver copies a block's rows
+//!   into when the pixel stride aliases in L1 (see [`staged`]);
 //!   `engine/tile.rs`: the unrolled register-blocked microkernel (const K, stride, dilation,
 //!   width, checked, tail); `engine/generic.rs`: the fallback for any other geometry;
 //!   `engine/border.rs`: valid kernel rows and interior tiles; `engine/store.rs`: the fused
@@ -57,7 +59,7 @@ use job::Job;
 ///   channels `out_channel_offset .. + channels` of its pixels are written.
 ///
 /// Returns an error, having written nothing, when the ISA is not available or a slice is
-/// too short for the geometry.
+/// too short for the geometry. Needs about 50 KiB of stack (the [`staged`] path's ring).
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise(
     isa: Isa,
@@ -108,4 +110,30 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
         Isa::Avx2 => "avx2_generic_8c8w",
         Isa::Avx512 => "avx512_generic_16c8w",
     })
+}
+
+/// Whether [`depthwise`] runs this geometry (any region of it) through the staged path: the
+/// group's input rows copied, zero-padded, into a ring of L1-resident rows per channel block
+/// before the tiles read them, rather than read in place. Taken by specialized stride-1
+/// kernels on pixel strides that alias in L1 (256 channels, other multiples of 64) with
+/// little padding. (A call whose weights are not all finite still reads in place: a padding
+/// tap computes 0·w.) The choice never depends on the region, so results do not depend on
+/// how a layer is cut into tasks.
+///
+/// ```
+/// use mixconv_kernels::{Geometry, Isa, staged};
+/// let g = Geometry {
+///     batch: 1, in_h: 28, in_w: 28, out_h: 28, out_w: 28, kernel: 5, dilation: 1,
+///     stride: 1, pad_top: 2, pad_left: 2, channels: 256, in_channel_offset: 0,
+///     in_pixel_stride: 256, out_channel_offset: 0, out_pixel_stride: 256,
+/// };
+/// assert!(staged(Isa::Portable, &g));
+/// let g = Geometry { in_pixel_stride: 240, out_pixel_stride: 240, channels: 240, ..g };
+/// assert!(!staged(Isa::Portable, &g));
+/// ```
+pub fn staged(isa: Isa, geom: &Geometry) -> bool {
+    let (k, s, d) = (geom.kernel, geom.stride, geom.dilation);
+    job::check_geometry(geom).is_ok()
+        && specialized_name(isa, k, s, d).is_some()
+        && engine::staged::chosen(geom, k, s, d, isa.lanes())
 }

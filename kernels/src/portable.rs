@@ -12,7 +12,8 @@ pub(crate) struct Portable;
 
 impl Simd for Portable {
     const LANES: usize = 8;
-    const INPUT_STATIONARY: bool = false;
+    // f32x8 is two SSE registers on the baseline target.
+    const REGISTERS: usize = 8;
     const FREE_MASKS: bool = false;
     type V = f32x8;
     /// Lanes of a partial block.

@@ -7,6 +7,7 @@
 
 use mixconv_kernels::{
     Activation, Epilogue, Geometry, Isa, KernelError, Region, SPECIALIZED, depthwise, microkernel,
+    staged,
 };
 
 /// A deterministic xorshift generator.
@@ -77,6 +78,10 @@ struct Case {
     region: Option<((usize, usize), (usize, usize))>,
     /// Pass the output as a sub-slice starting at the region's first element.
     sub_slice: bool,
+    /// Input pixel stride; 0: the group's channels plus 5 of other groups.
+    in_stride: usize,
+    /// Which path `depthwise` must take, if the case is about one.
+    staged: Option<bool>,
 }
 
 fn run_case(isa: Isa, case: &Case, rng: &mut Rng) {
@@ -92,7 +97,14 @@ fn run_case(isa: Isa, case: &Case, rng: &mut Rng) {
     let lanes = isa.lanes();
     let batch = 2;
     // Pixels with other groups' channels around this group's.
-    let (in_off, in_ps) = (3, c + 3 + 2);
+    let (in_off, in_ps) = (
+        3,
+        if case.in_stride > 0 {
+            case.in_stride
+        } else {
+            c + 3 + 2
+        },
+    );
     let (out_off, out_ps) = (1, c + 1 + 4);
     let g = Geometry {
         batch,
@@ -137,6 +149,9 @@ fn run_case(isa: Isa, case: &Case, rng: &mut Rng) {
     let out_len = batch * case.out_h * case.out_w * out_ps;
     let mut output = vec![canary(); out_len];
     let first = ((batch - 1) * case.out_h * case.out_w + r0 * case.out_w + c0) * out_ps;
+    if let Some(want) = case.staged {
+        assert_eq!(staged(isa, &g), want, "{isa} {case:?}: staged path");
+    }
     let result = if case.sub_slice {
         depthwise(
             isa,
@@ -280,6 +295,8 @@ fn sweep(kernels: &[(usize, usize, usize)], seed: u64) {
                         clamp: i % 3 == 1,
                         region,
                         sub_slice: i % 2 == 0,
+                        in_stride: 0,
+                        staged: None,
                     };
                     run_case(isa, &case, &mut rng);
                     cases += 1;
@@ -334,11 +351,64 @@ fn activations_on_interior_tiles() {
                     clamp: ai % 2 == 1,
                     region: None,
                     sub_slice: false,
+                    in_stride: 0,
+                    staged: None,
                 };
                 run_case(isa, &case, &mut rng);
             }
         }
     }
+}
+
+/// The staged path: every stride-1 specialized kernel on an aliased pixel stride (256
+/// floats: 1 KiB) with maps large enough for it to be chosen — several column strips for
+/// the 13-row windows — channel tails, sub-regions, each epilogue; and the direct path on
+/// the same maps with an unaliased stride.
+#[test]
+fn staged_path_matches_reference() {
+    let mut rng = Rng(0x0dd_ba11_5ca1_ab1e);
+    let mut cases = 0;
+    for isa in isas() {
+        let l = isa.lanes();
+        for (i, &(k, s, d)) in SPECIALIZED.iter().filter(|t| t.1 == 1).enumerate() {
+            let reach = (k - 1) * d + 1;
+            let (in_h, in_w, pad) = (3 * reach + 4, 100, (reach - 1) / 2);
+            let (out_h, out_w) = (
+                out_size(in_h, k, s, d, pad, pad),
+                out_size(in_w, k, s, d, pad, pad),
+            );
+            for (j, c) in [4 * l, 3 * l + 3].into_iter().enumerate() {
+                for (in_stride, staged) in [(256, true), (c + 7, false)] {
+                    let region = match (i + j) % 3 {
+                        0 => None,
+                        1 => Some(((2, out_h - 1), (5, out_w - 7))),
+                        _ => Some(((0, out_h), (out_w / 3, out_w))),
+                    };
+                    let case = Case {
+                        k,
+                        s,
+                        d,
+                        c,
+                        in_h,
+                        in_w,
+                        pad_top: pad,
+                        pad_left: pad,
+                        out_h,
+                        out_w,
+                        act: Activation::ALL[(i + j) % 5],
+                        clamp: (i + j) % 2 == 1,
+                        region,
+                        sub_slice: j == 1,
+                        in_stride,
+                        staged: Some(staged),
+                    };
+                    run_case(isa, &case, &mut rng);
+                    cases += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{cases} cases");
 }
 
 /// Large pre-activation values: SiLU's exp must neither overflow nor lose accuracy.

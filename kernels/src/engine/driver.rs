@@ -1,22 +1,27 @@
-//! The loops around the microkernels. Specialized kernels: for each output row, for each
-//! column tile, for each channel block (a tile's input window stays cached across its
-//! blocks and the output is written pixel by pixel); the generic kernel: for each output
-//! row, channel block, column tile. A row's valid kernel rows are computed once; a full tile
-//! whose input window lies inside the input runs the unchecked microkernel, a border tile
-//! the checked one; a row's last columns run narrower tiles (7, 4, 2, 1 wide).
+//! The loops around the microkernels. Specialized kernels, reading in place: for each output
+//! row, channel block, column tile; staged: for each column strip, channel block, output row
+//! (the ring takes the rows entering the window), column tile. The generic kernel: for each
+//! output row, channel block, column tile. A row's valid kernel rows are computed once; a full
+//! tile whose input window lies inside the input (or the ring) runs the unchecked
+//! microkernel, a border tile the checked one; a row's last columns run narrower tiles
+//! (7, 4, 2, 1 wide).
 
 use super::TileIo;
 use super::border::{ValidRows, interior};
 use super::generic::{self, GENERIC_WIDTH};
+use super::staged;
 use super::store::Ep;
 use super::tile::{span, tile};
 use crate::job::Job;
 use crate::simd::Simd;
 
 /// Runs a job with the specialized `K`×`K` kernel of stride `S` and dilation `D`,
-/// `WB` outputs per full tile: for each output row, for each column tile, for each channel
-/// block (a tile's input window, all channels, stays in L1/L2 while its blocks run, and the
-/// output is written pixel by pixel).
+/// `WB` outputs per full tile.
+///
+/// Direct (input read in place): for each output row, channel block, column tile. Staged
+/// (when [`staged::chosen`]): for each column strip, channel block, output row (copying the
+/// rows that enter the block's ring), column tile. Both reach the microkernels through the
+/// one call below, so that each is compiled once per kernel.
 ///
 /// # Safety
 /// `job` was checked by `Job::new`; `job.geom` has this kernel size, stride and dilation,
@@ -38,41 +43,83 @@ pub(crate) unsafe fn run<
     let r = job.region;
     let ep = Ep::new(isa, job.epilogue);
     let blocks = Blocks::new(isa, g.channels);
-    for y in r.rows.clone() {
-        let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
-        let mut x = r.cols.start;
-        while x < r.cols.end {
-            let rem = r.cols.end - x;
-            let w = if rem >= WB {
-                WB
-            } else if WB > 7 && rem >= 7 {
-                7
-            } else if WB > 4 && rem >= 4 {
-                4
-            } else if WB > 2 && rem >= 2 {
-                2
-            } else {
-                1
-            };
-            let ix0 = (x * S) as isize - g.pad_left as isize;
-            let unchecked = w == WB && interior(ix0, span(K, S, D, WB), g.in_w);
+    let mut ring = staged::Ring::new(isa, job, K, S, D);
+    // Direct: one strip of all columns, bands of one row. Staged: strips that fit the
+    // ring, one band of all rows (a block's ring is filled once per strip).
+    let strip = ring
+        .as_ref()
+        .map_or(r.cols.len(), |ring| ring.strip_width());
+    let band = if ring.is_some() { r.rows.len() } else { 1 };
+    let mut c0 = r.cols.start;
+    while c0 < r.cols.end {
+        let c1 = (c0 + strip).min(r.cols.end);
+        let mut y0 = r.rows.start;
+        while y0 < r.rows.end {
+            let y1 = (y0 + band).min(r.rows.end);
             for b in 0..blocks.count {
                 let partial = blocks.partial(b);
-                // SAFETY: `block_io` gets a row, block and column of the region.
-                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, &blocks, K, D) };
-                t.ix0 = ix0;
-                // SAFETY: the tile's `w` <= `rem` outputs are in the region, and it runs
-                // unchecked only when its whole input window is inside the input.
-                unsafe {
-                    if partial || I::FREE_MASKS {
-                        tile_of_width::<I, K, S, D, WB, true>(isa, &t, &ep, w, unchecked)
+                if let Some(ring) = ring.as_mut() {
+                    ring.start(b, partial, blocks.mask(b), c0, c1);
+                }
+                for y in y0..y1 {
+                    let mut ring_rows = [core::ptr::null::<f32>(); K];
+                    let (mut t, in_w) = match ring.as_mut() {
+                        // SAFETY: y is a row of the region, rows are swept in order.
+                        Some(ring) => (
+                            unsafe { ring.tile_io(y, y + 1 < y1, &mut ring_rows) },
+                            ring.width(),
+                        ),
+                        None => {
+                            let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
+                            // SAFETY: `block_io` gets a row, block and column of the region.
+                            (
+                                unsafe { block_io(isa, job, y, &rows, b, c0, &blocks, K, D) },
+                                g.in_w,
+                            )
+                        }
+                    };
+                    // Tile columns: ring pixels from the strip's first input column, or
+                    // input columns (negative in the left padding).
+                    let (x_origin, in_origin) = if ring.is_some() {
+                        (c0, 0)
                     } else {
-                        tile_of_width::<I, K, S, D, WB, false>(isa, &t, &ep, w, unchecked)
+                        (0, -(g.pad_left as isize))
+                    };
+                    let row_out = t.out;
+                    let mut x = c0;
+                    while x < c1 {
+                        let rem = c1 - x;
+                        let w = if rem >= WB {
+                            WB
+                        } else if WB > 7 && rem >= 7 {
+                            7
+                        } else if WB > 4 && rem >= 4 {
+                            4
+                        } else if WB > 2 && rem >= 2 {
+                            2
+                        } else {
+                            1
+                        };
+                        t.ix0 = ((x - x_origin) * S) as isize + in_origin;
+                        // SAFETY: output x of the row is in the region.
+                        t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
+                        let unchecked = w == WB && interior(t.ix0, span(K, S, D, WB), in_w);
+                        // SAFETY: the tile's `w` <= `rem` outputs are in the region, and it
+                        // runs unchecked only when its whole window lies in the input (or ring).
+                        unsafe {
+                            if partial || I::FREE_MASKS {
+                                tile_of_width::<I, K, S, D, WB, true>(isa, &t, &ep, w, unchecked)
+                            } else {
+                                tile_of_width::<I, K, S, D, WB, false>(isa, &t, &ep, w, unchecked)
+                            }
+                        }
+                        x += w;
                     }
                 }
             }
-            x += w;
+            y0 = y1;
         }
+        c0 = c1;
     }
 }
 
@@ -108,6 +155,7 @@ unsafe fn block_io<I: Simd>(
             },
             row_step: d * g.in_w * g.in_pixel_stride,
             nrows: rows.n,
+            ring: core::ptr::null(),
             w: job.weights.add((b * k * k + rows.ky_lo * k) * lanes),
             ix0: 0,
             in_w: g.in_w,
@@ -115,11 +163,7 @@ unsafe fn block_io<I: Simd>(
             out: job.output_pixel(y, x).add(b * lanes),
             out_ps: g.out_pixel_stride,
             bias: isa.load(job.bias.add(b * lanes)),
-            mask: if blocks.partial(b) {
-                blocks.masks.1
-            } else {
-                blocks.masks.0
-            },
+            mask: blocks.mask(b),
         }
     }
 }
@@ -219,6 +263,16 @@ impl<I: Simd> Blocks<I> {
             count,
             tail,
             masks: (isa.mask(I::LANES), isa.mask(tail)),
+        }
+    }
+
+    /// Block `b`'s lanes.
+    #[inline(always)]
+    fn mask(&self, b: usize) -> I::Mask {
+        if self.partial(b) {
+            self.masks.1
+        } else {
+            self.masks.0
         }
     }
 

@@ -1,5 +1,6 @@
 //! The ISA-generic depthwise engine: a driver that walks a region by output row, column tile
-//! and channel block ([`driver`]), the register-blocked
+//! and channel block ([`driver`]), reading the input in place or from a ring of copied,
+//! zero-padded rows ([`staged`]), the register-blocked
 //! microkernels it calls ([`tile`] for the specialized (K, stride, dilation), [`generic`]
 //! for any other), which output rows and columns see the input ([`border`]), and the fused
 //! epilogue in the tiles' stores ([`store`]).
@@ -7,6 +8,7 @@
 pub(crate) mod border;
 pub(crate) mod driver;
 pub(crate) mod generic;
+pub(crate) mod staged;
 pub(crate) mod store;
 pub(crate) mod tile;
 
@@ -20,6 +22,9 @@ pub(crate) struct TileIo<I: Simd> {
     pub row_step: usize,
     /// Kernel rows whose input row lies inside the input.
     pub nrows: usize,
+    /// When not null: the `nrows` input row pointers, read instead of `row0 + r·row_step`
+    /// (the staged driver's ring of rows). Specialized tiles only.
+    pub ring: *const *const f32,
     /// The block's weights of the first valid kernel row.
     pub w: *const f32,
     /// Input column of the first output's first tap (may be negative: padding).

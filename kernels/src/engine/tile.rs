@@ -48,12 +48,16 @@ pub(crate) unsafe fn tile<
     let mut acc = [t.bias; W];
     let mut row = t.row0;
     let mut w = t.w;
-    for _ in 0..t.nrows {
+    for r in 0..t.nrows {
+        if !t.ring.is_null() {
+            // SAFETY: a non-null `ring` holds `nrows` row pointers (caller).
+            row = unsafe { *t.ring.add(r) };
+        }
         // SAFETY: `row` is a valid input row and `w` a kernel row of the block's weights
         // (caller); column pointers are formed only for columns in `lo .. hi`, which lie in
         // the input.
         unsafe {
-            if I::INPUT_STATIONARY {
+            if const { K + W < I::REGISTERS } {
                 // Each input column is loaded once and feeds every output of the tile it
                 // belongs to: column c is tap kx of output (c − kx·D) / S.
                 let mut wr = [isa.zero(); K];

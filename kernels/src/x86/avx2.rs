@@ -31,7 +31,7 @@ static MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 
 // where AVX2 and FMA are available (`Avx2::new`).
 impl Simd for Avx2 {
     const LANES: usize = 8;
-    const INPUT_STATIONARY: bool = false;
+    const REGISTERS: usize = 16;
     const FREE_MASKS: bool = false;
     type V = __m256;
     type Mask = __m256i;

@@ -28,7 +28,7 @@ fn with_features<R>(f: impl FnOnce() -> R) -> R {
 // where AVX-512F, AVX2 and FMA are available (`Avx512::new`).
 impl Simd for Avx512 {
     const LANES: usize = 16;
-    const INPUT_STATIONARY: bool = true;
+    const REGISTERS: usize = 32;
     const FREE_MASKS: bool = true;
     type V = __m512;
     type Mask = __mmask16;
