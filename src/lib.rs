@@ -6,7 +6,7 @@
 //!
 //! Describe a layer ([`MixConv`]), give its [`Weights`], plan it for an input [`Shape`] and an
 //! instruction set ([`Isa`]; [`default_isa`] picks the widest the CPU has), then [`Plan::run`]
-//! it as often as needed. [`reference`] holds the plain-loop implementation everything is
+//! it as often as needed. [`reference`](mod@reference) holds the plain-loop implementation everything is
 //! tested against.
 //!
 //! ```

@@ -1,6 +1,6 @@
 //! The f32 FMA peak probe: independent chains of fused multiply-adds per ISA, so that reports
 //! can show a measured "% of peak" next to GFLOP/s. Timing is the caller's (this crate is
-//! `no_std`): [`fma_flops`] runs a given number of iterations and returns the FLOPs it did.
+//! `no_std`): [`fma_flops`](crate::peak::fma_flops) runs a given number of iterations and returns the FLOPs it did.
 
 use crate::Isa;
 use core::hint::black_box;
