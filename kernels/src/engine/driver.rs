@@ -1,27 +1,23 @@
-//! The loops around the microkernels. Specialized kernels, reading in place: for each output
-//! row, channel block, column tile; staged: for each column strip, channel block, output row
-//! (the ring takes the rows entering the window), column tile. The generic kernel: for each
-//! output row, channel block, column tile. A row's valid kernel rows are computed once; a full
-//! tile whose input window lies inside the input (or the ring) runs the unchecked
-//! microkernel, a border tile the checked one; a row's last columns run narrower tiles
-//! (7, 4, 2, 1 wide).
+//! The loops around the microkernels. Specialized kernels: for each output row, for each
+//! column tile, for each channel block (a tile's input window stays cached across its
+//! blocks and the output is written pixel by pixel), unless the job runs [`staged`]; the
+//! generic kernel: for each output row, channel block, column tile. A row's valid kernel rows are computed once; a full tile
+//! whose input window lies inside the input runs the unchecked microkernel, a border tile
+//! the checked one; a row's last columns run narrower tiles (7, 4, 2, 1 wide).
 
 use super::TileIo;
 use super::border::{ValidRows, interior};
 use super::generic::{self, GENERIC_WIDTH};
-use super::staged;
+use super::staged::{self, Ring};
 use super::store::Ep;
 use super::tile::{span, tile};
 use crate::job::Job;
 use crate::simd::Simd;
 
 /// Runs a job with the specialized `K`×`K` kernel of stride `S` and dilation `D`,
-/// `WB` outputs per full tile.
-///
-/// Direct (input read in place): for each output row, channel block, column tile. Staged
-/// (when [`staged::chosen`]): for each column strip, channel block, output row (copying the
-/// rows that enter the block's ring), column tile. Both reach the microkernels through the
-/// one call below, so that each is compiled once per kernel.
+/// `WB` outputs per full tile: for each output row, for each column tile, for each channel
+/// block (a tile's input window, all channels, stays in L1/L2 while its blocks run, and the
+/// output is written pixel by pixel).
 ///
 /// # Safety
 /// `job` was checked by `Job::new`; `job.geom` has this kernel size, stride and dilation,
@@ -43,83 +39,45 @@ pub(crate) unsafe fn run<
     let r = job.region;
     let ep = Ep::new(isa, job.epilogue);
     let blocks = Blocks::new(isa, g.channels);
-    let mut ring = staged::Ring::new(isa, job, K, S, D);
-    // Direct: one strip of all columns, bands of one row. Staged: strips that fit the
-    // ring, one band of all rows (a block's ring is filled once per strip).
-    let strip = ring
-        .as_ref()
-        .map_or(r.cols.len(), |ring| ring.strip_width());
-    let band = if ring.is_some() { r.rows.len() } else { 1 };
-    let mut c0 = r.cols.start;
-    while c0 < r.cols.end {
-        let c1 = (c0 + strip).min(r.cols.end);
-        let mut y0 = r.rows.start;
-        while y0 < r.rows.end {
-            let y1 = (y0 + band).min(r.rows.end);
+    if let Some(ring) = Ring::new(isa, job, K, S, D) {
+        // SAFETY: forwarded from the caller.
+        return unsafe { staged::run::<I, K, S, D, WB>(isa, job, ring, &ep, &blocks) };
+    }
+    for y in r.rows.clone() {
+        let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
+        let mut x = r.cols.start;
+        while x < r.cols.end {
+            let rem = r.cols.end - x;
+            let w = if rem >= WB {
+                WB
+            } else if WB > 7 && rem >= 7 {
+                7
+            } else if WB > 4 && rem >= 4 {
+                4
+            } else if WB > 2 && rem >= 2 {
+                2
+            } else {
+                1
+            };
+            let ix0 = (x * S) as isize - g.pad_left as isize;
+            let unchecked = w == WB && interior(ix0, span(K, S, D, WB), g.in_w);
             for b in 0..blocks.count {
                 let partial = blocks.partial(b);
-                if let Some(ring) = ring.as_mut() {
-                    ring.start(b, partial, blocks.mask(b), c0, c1);
-                }
-                for y in y0..y1 {
-                    let mut ring_rows = [core::ptr::null::<f32>(); K];
-                    let (mut t, in_w) = match ring.as_mut() {
-                        // SAFETY: y is a row of the region, rows are swept in order.
-                        Some(ring) => (
-                            unsafe { ring.tile_io(y, y + 1 < y1, &mut ring_rows) },
-                            ring.width(),
-                        ),
-                        None => {
-                            let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
-                            // SAFETY: `block_io` gets a row, block and column of the region.
-                            (
-                                unsafe { block_io(isa, job, y, &rows, b, c0, &blocks, K, D) },
-                                g.in_w,
-                            )
-                        }
-                    };
-                    // Tile columns: ring pixels from the strip's first input column, or
-                    // input columns (negative in the left padding).
-                    let (x_origin, in_origin) = if ring.is_some() {
-                        (c0, 0)
+                // SAFETY: `block_io` gets a row, block and column of the region.
+                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, &blocks, K, D) };
+                t.ix0 = ix0;
+                // SAFETY: the tile's `w` <= `rem` outputs are in the region, and it runs
+                // unchecked only when its whole input window is inside the input.
+                unsafe {
+                    if partial || I::FREE_MASKS {
+                        tile_of_width::<I, K, S, D, WB, true>(isa, &t, &ep, w, unchecked)
                     } else {
-                        (0, -(g.pad_left as isize))
-                    };
-                    let row_out = t.out;
-                    let mut x = c0;
-                    while x < c1 {
-                        let rem = c1 - x;
-                        let w = if rem >= WB {
-                            WB
-                        } else if WB > 7 && rem >= 7 {
-                            7
-                        } else if WB > 4 && rem >= 4 {
-                            4
-                        } else if WB > 2 && rem >= 2 {
-                            2
-                        } else {
-                            1
-                        };
-                        t.ix0 = ((x - x_origin) * S) as isize + in_origin;
-                        // SAFETY: output x of the row is in the region.
-                        t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
-                        let unchecked = w == WB && interior(t.ix0, span(K, S, D, WB), in_w);
-                        // SAFETY: the tile's `w` <= `rem` outputs are in the region, and it
-                        // runs unchecked only when its whole window lies in the input (or ring).
-                        unsafe {
-                            if partial || I::FREE_MASKS {
-                                tile_of_width::<I, K, S, D, WB, true>(isa, &t, &ep, w, unchecked)
-                            } else {
-                                tile_of_width::<I, K, S, D, WB, false>(isa, &t, &ep, w, unchecked)
-                            }
-                        }
-                        x += w;
+                        tile_of_width::<I, K, S, D, WB, false>(isa, &t, &ep, w, unchecked)
                     }
                 }
             }
-            y0 = y1;
+            x += w;
         }
-        c0 = c1;
     }
 }
 
@@ -192,18 +150,18 @@ unsafe fn tile_of_width<
     unsafe {
         if w == WB {
             if unchecked {
-                tile::<I, K, S, D, WB, false, TAIL>(isa, t, ep);
+                tile::<I, K, S, D, WB, false, TAIL>(isa, t, ep, w);
             } else {
-                tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep);
+                tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep, w);
             }
         } else if const { WB > 7 } && w == 7 {
-            tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep);
+            tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep, w);
         } else if const { WB > 4 } && w == 4 {
-            tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep);
+            tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep, w);
         } else if const { WB > 2 } && w == 2 {
-            tile::<I, K, S, D, 2, true, TAIL>(isa, t, ep);
+            tile::<I, K, S, D, 2, true, TAIL>(isa, t, ep, w);
         } else {
-            tile::<I, K, S, D, 1, true, TAIL>(isa, t, ep);
+            tile::<I, K, S, D, 1, true, TAIL>(isa, t, ep, w);
         }
     }
 }
@@ -248,8 +206,8 @@ pub(crate) unsafe fn run_generic<I: Simd>(isa: I, job: &Job) {
 }
 
 /// A group's channel blocks: how many, their masks (full, last), and which one is partial.
-struct Blocks<I: Simd> {
-    count: usize,
+pub(crate) struct Blocks<I: Simd> {
+    pub count: usize,
     tail: usize,
     masks: (I::Mask, I::Mask),
 }
@@ -268,7 +226,7 @@ impl<I: Simd> Blocks<I> {
 
     /// Block `b`'s lanes.
     #[inline(always)]
-    fn mask(&self, b: usize) -> I::Mask {
+    pub fn mask(&self, b: usize) -> I::Mask {
         if self.partial(b) {
             self.masks.1
         } else {
@@ -278,7 +236,7 @@ impl<I: Simd> Blocks<I> {
 
     /// Whether block `b` is the last one and holds fewer than `LANES` channels.
     #[inline(always)]
-    fn partial(&self, b: usize) -> bool {
+    pub fn partial(&self, b: usize) -> bool {
         b + 1 == self.count && self.tail < I::LANES
     }
 }

@@ -13,7 +13,9 @@
 use core::mem::MaybeUninit;
 
 use super::TileIo;
-use super::tile::span;
+use super::driver::Blocks;
+use super::store::Ep;
+use super::tile::{span, tile};
 use crate::Geometry;
 use crate::job::Job;
 use crate::simd::{Simd, load_block};
@@ -21,6 +23,9 @@ use crate::simd::{Simd, load_block};
 /// f32 elements of the ring (48 KiB, on the stack): 14 slots of 54 AVX-512 pixels for a
 /// 13-row window.
 const RING_FLOATS: usize = 12 * 1024;
+
+/// The widest tile of any ISA (`specialized.list`): a strip holds at least one.
+const MAX_TILE_WIDTH: usize = 16;
 
 /// Largest padding overhead (taps computed / taps that see the input) the staged path accepts.
 const MAX_PADDED_RATIO: f64 = 1.3;
@@ -51,7 +56,7 @@ pub(crate) fn chosen(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -
     if s != 1
         || l1_sets(g.in_pixel_stride.saturating_mul(4)) > ALIASED_SETS
         || window <= DIRECT_WINDOW_BYTES
-        || strip_width(k, s, d, lanes) == 0
+        || max_columns(k, s, d, lanes) < MAX_TILE_WIDTH
     {
         return false;
     }
@@ -85,14 +90,72 @@ fn valid_taps(out: usize, k: usize, s: usize, d: usize, pad: usize, n: usize) ->
         .sum()
 }
 
-/// Output columns per strip: the most whose window of ring rows fits the ring.
-fn strip_width(k: usize, s: usize, d: usize, lanes: usize) -> usize {
-    let rows = (k - 1) * d + 1 + s;
-    let max_pw = RING_FLOATS / (rows * lanes);
+/// Output columns whose window of ring slots fits the ring (0 if not even one does).
+fn max_columns(k: usize, s: usize, d: usize, lanes: usize) -> usize {
+    let slots = (k - 1) * d + 1 + s;
+    let max_pw = RING_FLOATS / (slots * lanes);
     if max_pw < span(k, s, d, 1) {
         0
     } else {
         (max_pw - span(k, s, d, 1)) / s + 1
+    }
+}
+
+/// Runs a job whose [`Ring`] exists: for each column strip, channel block, output row (the
+/// ring takes the rows entering the window), full-width unchecked tile (the ring is as wide
+/// as whole tiles; a strip's last tile stores only the outputs that are in the region).
+///
+/// # Safety
+/// As [`super::driver::run`], whose `ep` and `blocks` these are.
+#[inline(always)]
+pub(crate) unsafe fn run<
+    I: Simd,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const WB: usize,
+>(
+    isa: I,
+    job: &Job,
+    mut ring: Ring<I>,
+    ep: &Ep<I>,
+    blocks: &Blocks<I>,
+) {
+    let (g, r) = (job.geom, job.region);
+    let strip = max_columns(K, S, D, I::LANES) / WB * WB;
+    debug_assert!(strip >= WB);
+    let mut c0 = r.cols.start;
+    while c0 < r.cols.end {
+        let c1 = (c0 + strip).min(r.cols.end);
+        for b in 0..blocks.count {
+            let tail = blocks.partial(b);
+            ring.start(b, tail, blocks.mask(b), c0, (c1 - c0).div_ceil(WB) * WB);
+            for y in r.rows.clone() {
+                let mut rows = [core::ptr::null::<f32>(); K];
+                // SAFETY: y is a row of the region, rows are swept downwards.
+                let mut t = unsafe { ring.tile_io(y, y + 1 < r.rows.end, &mut rows) };
+                let row_out = t.out;
+                let mut x = c0;
+                while x < c1 {
+                    t.ix0 = ((x - c0) * S) as isize;
+                    // SAFETY: output x of the row is in the region.
+                    t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
+                    let n = (c1 - x).min(WB);
+                    // SAFETY: the tile's first n outputs are in the region; its rows are
+                    // filled ring slots as wide as the strip's whole tiles, so its window
+                    // lies in them.
+                    unsafe {
+                        if tail || I::FREE_MASKS {
+                            tile::<I, K, S, D, WB, false, true>(isa, &t, ep, n)
+                        } else {
+                            tile::<I, K, S, D, WB, false, false>(isa, &t, ep, n)
+                        }
+                    }
+                    x += WB;
+                }
+            }
+        }
+        c0 = c1;
     }
 }
 
@@ -155,26 +218,16 @@ impl<'j, I: Simd> Ring<'j, I> {
         })
     }
 
-    /// Output columns per strip.
-    #[inline(always)]
-    pub fn strip_width(&self) -> usize {
-        strip_width(self.k, self.s, self.d, I::LANES)
-    }
-
-    /// Pixels per slot of the current strip: the tiles' `in_w`.
-    #[inline(always)]
-    pub fn width(&self) -> usize {
-        self.pw
-    }
-
-    /// Starts block `b` (`mask` its lanes) on the strip of output columns `c0 .. c1`:
+    /// Starts block `b` (`mask` its lanes) on the strip of `cols` output columns from `c0`
+    /// (some may lie past the region: their pixels are zeros or input that is not stored):
     /// the ring is empty.
     #[inline(always)]
-    pub fn start(&mut self, b: usize, tail: bool, mask: I::Mask, c0: usize, c1: usize) {
+    pub fn start(&mut self, b: usize, tail: bool, mask: I::Mask, c0: usize, cols: usize) {
         let g = self.job.geom;
-        debug_assert!(c0 < c1 && c1 - c0 <= self.strip_width() && b < g.blocks(I::LANES));
+        debug_assert!(cols <= max_columns(self.k, self.s, self.d, I::LANES));
+        debug_assert!(b < g.blocks(I::LANES));
         self.c0 = c0;
-        self.pw = span(self.k, self.s, self.d, c1 - c0);
+        self.pw = span(self.k, self.s, self.d, cols);
         self.ix_start = (c0 * self.s) as isize - g.pad_left as isize;
         self.b = b;
         self.tail = tail;

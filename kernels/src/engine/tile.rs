@@ -12,7 +12,7 @@ pub(crate) const fn span(k: usize, stride: usize, dilation: usize, w: usize) -> 
     (w - 1) * stride + (k - 1) * dilation + 1
 }
 
-/// Computes and stores one tile.
+/// Computes one tile and stores its first `n` (≤ `W`) outputs.
 ///
 /// `CHECKED`: input columns outside the input are skipped (no load, no FMA: exactly their
 /// padding taps); otherwise every column of the window must lie in the input.
@@ -20,7 +20,7 @@ pub(crate) const fn span(k: usize, stride: usize, dilation: usize, w: usize) -> 
 ///
 /// # Safety
 /// `t` describes a tile inside the job's region: its `nrows` rows from `row0` are input
-/// rows, its weights and outputs are in the slices, and when `!CHECKED` input columns
+/// rows, its weights and first `n` outputs are in the slices, and when `!CHECKED` input columns
 /// `ix0 .. ix0 + span` lie in the input. Without `TAIL`, the block has `LANES` channels.
 // The unrolled copies compare constant indices (`0 >= x`...).
 #[allow(clippy::absurd_extreme_comparisons)]
@@ -37,6 +37,7 @@ pub(crate) unsafe fn tile<
     isa: I,
     t: &TileIo<I>,
     ep: &Ep<I>,
+    n: usize,
 ) {
     let lanes = I::LANES;
     let nc = const { span(K, S, D, W) };
@@ -99,6 +100,6 @@ pub(crate) unsafe fn tile<
         row = row.wrapping_add(t.row_step);
         w = w.wrapping_add(K * lanes);
     }
-    // SAFETY: the tile's W outputs are in the region (caller).
-    unsafe { store_tile::<I, W, TAIL>(isa, ep, &acc, t.out, t.out_ps, t.mask, W) };
+    // SAFETY: the tile's first n outputs are in the region (caller).
+    unsafe { store_tile::<I, W, TAIL>(isa, ep, &acc, t.out, t.out_ps, t.mask, n) };
 }
