@@ -10,10 +10,9 @@
 pub(crate) trait Simd: Copy {
     /// f32 lanes per vector (= the packed block size).
     const LANES: usize;
-    /// Vector registers (of `V`) the tiles may plan with. A tile of `W` outputs keeps its
-    /// kernel row's `K` weights in registers and loads each input column once
-    /// (input-stationary) when `K + W + 1` fit; otherwise the weights are FMA memory
-    /// operands and the registers hold the accumulators.
+    /// Vector registers (of `V`) the tiles may plan with: a tile keeps its kernel row's
+    /// weights in registers where they fit beside its accumulators (`engine::tile`),
+    /// otherwise the weights are FMA memory operands.
     const REGISTERS: usize;
     /// Whether a masked load/store costs the same as a plain one, so that full blocks may
     /// run the tail-block code with an all-ones mask instead of an instantiation of their own.
