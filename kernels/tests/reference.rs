@@ -411,6 +411,66 @@ fn staged_path_matches_reference() {
     eprintln!("{cases} cases");
 }
 
+/// A weight that is not finite on a geometry that runs staged: its padding taps must stay
+/// skipped (0·∞ would be NaN), so the call reads in place; inside the image it still counts.
+#[test]
+fn infinite_weight_is_not_applied_to_padding() {
+    for isa in isas() {
+        let l = isa.lanes();
+        let (k, hw, pad) = (5, 28, 2);
+        let g = Geometry {
+            batch: 1,
+            in_h: hw,
+            in_w: hw,
+            out_h: hw,
+            out_w: hw,
+            kernel: k,
+            dilation: 1,
+            stride: 1,
+            pad_top: pad,
+            pad_left: pad,
+            channels: 8 * l,
+            in_channel_offset: 0,
+            in_pixel_stride: 256,
+            out_channel_offset: 0,
+            out_pixel_stride: 8 * l,
+        };
+        assert!(staged(isa, &g), "{isa}: the geometry should run staged");
+        let mut w = vec![0.01f32; g.packed_weights_len(l).unwrap()];
+        // Block 0, tap (0, 0), lane 0: channel 0's top-left tap.
+        w[0] = f32::INFINITY;
+        let b = vec![0.0f32; g.blocks(l) * l];
+        let input = vec![1.0f32; hw * hw * 256];
+        let mut out = vec![0.0f32; hw * hw * 8 * l];
+        let region = Region {
+            batch: 0,
+            rows: 0..hw,
+            cols: 0..hw,
+        };
+        depthwise(
+            isa,
+            &g,
+            &region,
+            &Epilogue::default(),
+            &input,
+            &w,
+            &b,
+            &mut out,
+            0,
+        )
+        .unwrap();
+        let at = |y: usize, x: usize, ch: usize| out[(y * hw + x) * 8 * l + ch];
+        // Output (1, 1): tap (0, 0) reads input (-1, -1), padding.
+        assert!(at(1, 1, 0).is_finite(), "{isa}: got {}", at(1, 1, 0));
+        assert_eq!(at(2, 2, 0), f32::INFINITY, "{isa}");
+        assert!(
+            (at(1, 1, 1) - 0.16).abs() < 1e-5,
+            "{isa}: got {}",
+            at(1, 1, 1)
+        );
+    }
+}
+
 /// Large pre-activation values: SiLU's exp must neither overflow nor lose accuracy.
 #[test]
 fn silu_extremes() {
