@@ -39,7 +39,7 @@ pub(crate) unsafe fn run<
     let r = job.region;
     let ep = Ep::new(isa, job.epilogue);
     let blocks = Blocks::new(isa, g.channels);
-    if let Some(ring) = Ring::new(isa, job, K, S, D) {
+    if let Some(ring) = Ring::<I, K, S, D>::new(isa, job) {
         // SAFETY: forwarded from the caller.
         return unsafe { staged::run::<I, K, S, D, WB>(isa, job, ring, &ep, &blocks) };
     }

@@ -117,7 +117,7 @@ pub(crate) unsafe fn run<
 >(
     isa: I,
     job: &Job,
-    mut ring: Ring<I>,
+    mut ring: Ring<I, K, S, D>,
     ep: &Ep<I>,
     blocks: &Blocks<I>,
 ) {
@@ -159,20 +159,12 @@ pub(crate) unsafe fn run<
     }
 }
 
-/// A channel block's input rows for one column strip: `(K − 1)·D + 1` slots of `width()`
-/// pixels × `LANES`, input row `iy` in slot `iy mod rows`, zeros outside the input.
-pub(crate) struct Ring<'j, I: Simd> {
+/// A channel block's input rows for one column strip: `SLOTS` slots of `pw` pixels ×
+/// `LANES`, input rows entering in slot order, zeros outside the input.
+pub(crate) struct Ring<'j, I: Simd, const K: usize, const S: usize, const D: usize> {
     isa: I,
     job: &'j Job<'j>,
     buf: [MaybeUninit<f32>; RING_FLOATS],
-    k: usize,
-    s: usize,
-    d: usize,
-    /// Input rows one output row reads, `(K − 1)·D + 1`.
-    rows: usize,
-    /// Slots: `rows + s`, so that the next output row's rows are copied one row ahead of
-    /// their first read (reading a line right after storing it stalls on the store).
-    slots: usize,
     /// The strip: first output column, pixels per slot, input column of pixel 0.
     c0: usize,
     pw: usize,
@@ -188,23 +180,24 @@ pub(crate) struct Ring<'j, I: Simd> {
     next_slot: usize,
 }
 
-impl<'j, I: Simd> Ring<'j, I> {
+impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K, S, D> {
+    /// Input rows one output row reads.
+    const ROWS: usize = (K - 1) * D + 1;
+    /// Slots: `ROWS + S`, so that the next output row's rows are copied one row ahead of
+    /// their first read (reading a line right after storing it stalls on the store).
+    const SLOTS: usize = Self::ROWS + S;
+
     /// The ring for a job with this kernel, stride and dilation, if [`chosen`] takes its
     /// geometry and its weights are finite (a padding tap computes 0·w, which must be 0).
     #[inline(always)]
-    pub fn new(isa: I, job: &'j Job<'j>, k: usize, s: usize, d: usize) -> Option<Self> {
-        if !chosen(job.geom, k, s, d, I::LANES) || !job.weights_finite() {
+    pub fn new(isa: I, job: &'j Job<'j>) -> Option<Self> {
+        if !chosen(job.geom, K, S, D, I::LANES) || !job.weights_finite() {
             return None;
         }
         Some(Ring {
             isa,
             job,
             buf: [const { MaybeUninit::uninit() }; RING_FLOATS],
-            k,
-            s,
-            d,
-            rows: (k - 1) * d + 1,
-            slots: (k - 1) * d + 1 + s,
             c0: 0,
             pw: 0,
             ix_start: 0,
@@ -224,18 +217,18 @@ impl<'j, I: Simd> Ring<'j, I> {
     #[inline(always)]
     pub fn start(&mut self, b: usize, tail: bool, mask: I::Mask, c0: usize, cols: usize) {
         let g = self.job.geom;
-        debug_assert!(cols <= max_columns(self.k, self.s, self.d, I::LANES));
+        debug_assert!(cols <= max_columns(K, S, D, I::LANES));
         debug_assert!(b < g.blocks(I::LANES));
         self.c0 = c0;
-        self.pw = span(self.k, self.s, self.d, cols);
-        self.ix_start = (c0 * self.s) as isize - g.pad_left as isize;
+        self.pw = span(K, S, D, cols);
+        self.ix_start = (c0 * S) as isize - g.pad_left as isize;
         self.b = b;
         self.tail = tail;
         self.mask = mask;
         // SAFETY: block b's weights and bias are in the packed slices (`Job::new` checked
         // their lengths for every block; b < blocks).
         unsafe {
-            self.w = self.job.weights.add(b * self.k * self.k * I::LANES);
+            self.w = self.job.weights.add(b * K * K * I::LANES);
             self.bias = self.isa.load(self.job.bias.add(b * I::LANES));
         }
         self.next = isize::MIN;
@@ -249,14 +242,19 @@ impl<'j, I: Simd> Ring<'j, I> {
     /// # Safety
     /// `y` is a row of the region, below the previous call's since `start`.
     #[inline(always)]
-    pub unsafe fn tile_io(&mut self, y: usize, ahead: bool, rows: &mut [*const f32]) -> TileIo<I> {
+    pub unsafe fn tile_io(
+        &mut self,
+        y: usize,
+        ahead: bool,
+        rows: &mut [*const f32; K],
+    ) -> TileIo<I> {
         let g = self.job.geom;
         let lanes = I::LANES;
         let slot = self.pw * lanes;
-        debug_assert!(self.slots * slot <= RING_FLOATS && rows.len() == self.k);
+        debug_assert!(Self::SLOTS * slot <= RING_FLOATS);
         let ring = self.buf.as_mut_ptr().cast::<f32>();
-        let top = (y * self.s) as isize - g.pad_top as isize;
-        let end = top + self.rows as isize + if ahead { self.s as isize } else { 0 };
+        let top = (y * S) as isize - g.pad_top as isize;
+        let end = top + (Self::ROWS + if ahead { S } else { 0 }) as isize;
         if self.next < top {
             // First row of the block: start afresh.
             self.next = top;
@@ -265,20 +263,20 @@ impl<'j, I: Simd> Ring<'j, I> {
             // SAFETY: the slot's `pw` pixels lie in the ring (slots·slot fits it).
             unsafe { self.fill_row(self.next, ring.wrapping_add(self.next_slot * slot)) };
             self.next += 1;
-            self.next_slot = wrap(self.next_slot + 1, self.slots);
+            self.next_slot = wrap(self.next_slot + 1, Self::SLOTS);
         }
         // Rows top .. next are in the ring, at most `slots` of them: row `top` is
         // `next − top` slots before `next_slot`.
         let back = (self.next - top) as usize;
-        debug_assert!(back <= self.slots);
-        let top_slot = wrap(self.next_slot + self.slots - back, self.slots);
+        debug_assert!(back <= Self::SLOTS);
+        let top_slot = wrap(self.next_slot + Self::SLOTS - back, Self::SLOTS);
         for (ky, row) in rows.iter_mut().enumerate() {
-            *row = ring.wrapping_add(wrap(top_slot + ky * self.d, self.slots) * slot);
+            *row = ring.wrapping_add(wrap(top_slot + ky * D, Self::SLOTS) * slot);
         }
         TileIo {
             row0: rows[0],
             row_step: 0,
-            nrows: self.k,
+            nrows: K,
             ring: rows.as_ptr(),
             w: self.w,
             ix0: 0,
