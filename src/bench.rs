@@ -14,7 +14,7 @@
 //! assert!(gflops > 0.0);
 //! ```
 
-use crate::{Isa, MixConv, Plan, Result, Threads, Weights};
+use crate::{AlignedVec, Isa, MixConv, Plan, Result, Threads, Weights};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -115,9 +115,9 @@ pub struct Buffers {
     /// Copies of the plan.
     pub plans: Vec<Plan>,
     /// Inputs, random in `[-1, 1)`.
-    pub inputs: Vec<Vec<f32>>,
+    pub inputs: Vec<AlignedVec>,
     /// Outputs.
-    pub outputs: Vec<Vec<f32>>,
+    pub outputs: Vec<AlignedVec>,
     next: usize,
 }
 
@@ -128,9 +128,11 @@ impl Buffers {
         Buffers {
             plans: vec![plan.clone(); count],
             inputs: (0..count)
-                .map(|i| random_vec(plan.input_len(), 0x5eed + i as u64))
+                .map(|i| AlignedVec::from_slice(&random_vec(plan.input_len(), 0x5eed + i as u64)))
                 .collect(),
-            outputs: (0..count).map(|_| vec![0.0; plan.output_len()]).collect(),
+            outputs: (0..count)
+                .map(|_| AlignedVec::zeros(plan.output_len()))
+                .collect(),
             next: 0,
         }
     }

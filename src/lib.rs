@@ -24,6 +24,7 @@
 //! assert!(output.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-4));
 //! ```
 
+mod aligned;
 pub mod bench;
 mod error;
 mod execute;
@@ -38,6 +39,7 @@ mod tasks;
 mod weights;
 pub mod workloads;
 
+pub use aligned::AlignedVec;
 pub use error::{Error, Result};
 pub use execute::Threads;
 pub use isa::{ISA_ENV, Isa, available_isas, cpu_features, default_isa, parse_isa, require};

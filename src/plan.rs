@@ -1,6 +1,7 @@
 //! The channel-group planner: per group its channels, padding, microkernel, packed weights and
 //! how the output is covered (interior and border).
 
+use crate::AlignedVec;
 use crate::error::{Error, Result};
 use crate::layer::{MixConv, ResolvedGroup};
 use crate::shape::Shape;
@@ -62,8 +63,8 @@ pub struct PlannedGroup {
     /// Output columns whose every kernel column lies inside the input.
     pub interior_cols: Range<usize>,
     pub(crate) geometry: Geometry,
-    pub(crate) weights: Vec<f32>,
-    pub(crate) bias: Vec<f32>,
+    pub(crate) weights: AlignedVec,
+    pub(crate) bias: AlignedVec,
 }
 
 impl Plan {

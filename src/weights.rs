@@ -1,5 +1,6 @@
 //! Weights as users hold them (HWC per group, or PyTorch's layout), and their packing for the kernels.
 
+use crate::AlignedVec;
 use crate::error::{Error, Result};
 use crate::layer::{MixConv, ResolvedGroup};
 
@@ -139,11 +140,11 @@ pub(crate) fn pack(
     kernel: usize,
     channels: usize,
     lanes: usize,
-) -> (Vec<f32>, Vec<f32>) {
+) -> (AlignedVec, AlignedVec) {
     let blocks = channels.div_ceil(lanes);
     let taps = kernel * kernel;
-    let mut weights = vec![0.0; blocks * taps * lanes];
-    let mut packed_bias = vec![0.0; blocks * lanes];
+    let mut weights = AlignedVec::zeros(blocks * taps * lanes);
+    let mut packed_bias = AlignedVec::zeros(blocks * lanes);
     for c in 0..channels {
         let (block, lane) = (c / lanes, c % lanes);
         for tap in 0..taps {
@@ -164,14 +165,14 @@ mod tests {
     fn packing_puts_each_channel_in_its_block_and_lane() {
         // 3 channels, K=1, 2 lanes: blocks [c0 c1] [c2 0].
         let (w, b) = pack(&[1.0, 2.0, 3.0], Some(&[4.0, 5.0, 6.0]), 1, 3, 2);
-        assert_eq!(w, [1.0, 2.0, 3.0, 0.0]);
-        assert_eq!(b, [4.0, 5.0, 6.0, 0.0]);
+        assert_eq!(w[..], [1.0, 2.0, 3.0, 0.0]);
+        assert_eq!(b[..], [4.0, 5.0, 6.0, 0.0]);
         // K=3, 1 channel, 4 lanes: taps in order in lane 0.
         let hwc: Vec<f32> = (0..9).map(|i| i as f32).collect();
         let (w, b) = pack(&hwc, None, 3, 1, 4);
         assert_eq!(w.len(), 36);
         assert!((0..9).all(|t| w[t * 4] == t as f32 && w[t * 4 + 1..t * 4 + 4] == [0.0; 3]));
-        assert_eq!(b, [0.0; 4]);
+        assert_eq!(b[..], [0.0; 4]);
     }
 
     #[test]
