@@ -128,6 +128,11 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 ///     in_pixel_stride: 256, out_channel_offset: 0, out_pixel_stride: 256,
 /// };
 /// assert!(staged(Isa::Portable, &g));
+/// // 3×3 with dilation 6 (36% padding taps) runs staged; 9×9 on 14×14 (35%) does not.
+/// let d6 = Geometry { kernel: 3, dilation: 6, pad_top: 6, pad_left: 6, ..g };
+/// assert!(staged(Isa::Portable, &d6));
+/// let k9 = Geometry { in_h: 14, in_w: 14, out_h: 14, out_w: 14, kernel: 9, pad_top: 4, pad_left: 4, ..g };
+/// assert!(!staged(Isa::Portable, &k9));
 /// let g = Geometry { in_pixel_stride: 240, out_pixel_stride: 240, channels: 240, ..g };
 /// assert!(!staged(Isa::Portable, &g));
 /// ```
