@@ -142,21 +142,15 @@ fn prepare(l: &Layer, isa: Isa, valid: bool) -> Prepared {
     }
 }
 
-/// `len` floats of `v` from its first 64-byte-aligned element (`v` has 15 spare).
-fn aligned(v: &[f32], len: usize) -> &[f32] {
-    let skip = (16 - (v.as_ptr() as usize % 64) / 4) % 16;
-    &v[skip..skip + len]
-}
-
-/// As [`aligned`], mutable.
-fn aligned_mut(v: &mut [f32], len: usize) -> &mut [f32] {
-    let skip = (16 - (v.as_ptr() as usize % 64) / 4) % 16;
-    &mut v[skip..skip + len]
+/// Elements of `v` before its first 64-byte-aligned one (buffers have 15 spare).
+fn skip(v: &[f32]) -> usize {
+    (16 - (v.as_ptr() as usize % 64) / 4) % 16
 }
 
 fn run(p: &mut Prepared, isa: Isa, buf: usize) {
     let epi = Epilogue::default();
     let (in_len, out_len) = (p.inputs[buf].len() - 15, p.output.len() - 15);
+    let out_skip = skip(&p.output);
     for (i, g) in p.geoms.iter().enumerate() {
         let region = Region {
             batch: 0,
@@ -168,10 +162,10 @@ fn run(p: &mut Prepared, isa: Isa, buf: usize) {
             g,
             &region,
             &epi,
-            aligned(&p.inputs[buf], in_len),
-            aligned(&p.weights[i], p.weights[i].len() - 15),
+            &p.inputs[buf][skip(&p.inputs[buf])..][..in_len],
+            &p.weights[i][skip(&p.weights[i])..][..p.weights[i].len() - 15],
             &p.biases[i],
-            aligned_mut(&mut p.output, out_len),
+            &mut p.output[out_skip..][..out_len],
             0,
         )
         .unwrap();

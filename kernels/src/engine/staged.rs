@@ -45,11 +45,6 @@ const DIRECT_WINDOW_BYTES: usize = 32 * 1024;
 /// evict each other.
 const ALIASED_SETS: usize = 16;
 
-/// The ring's storage, on a cache line so that each slot pixel (a whole number of lines
-/// wide for AVX-512 and two per line for AVX2) is one line.
-#[repr(align(64))]
-struct RingBuf([MaybeUninit<f32>; RING_FLOATS]);
-
 /// Whether the staged path runs this job. All of:
 /// - stride 1 (at stride 2 each input line feeds few taps and the copy does not pay);
 /// - the pixel stride is aliased: a block's pixels fall into at most 16 of the 64 L1 sets
@@ -170,6 +165,11 @@ pub(crate) unsafe fn run<
         c0 = c1;
     }
 }
+
+/// The ring's storage, on a cache line so that each slot pixel (a whole number of lines
+/// wide for AVX-512 and two per line for AVX2) is one line.
+#[repr(align(64))]
+struct RingBuf([MaybeUninit<f32>; RING_FLOATS]);
 
 /// A channel block's input rows for one column strip: `SLOTS` slots of `pw` pixels ×
 /// `LANES`, input rows entering in slot order, zeros outside the input.
