@@ -35,9 +35,12 @@ fn every_start_within_a_cache_line_gives_the_same_bits() {
             plan.run(&input, &mut aligned).unwrap();
             assert!(aligned.iter().any(|&x| x != 0.0));
             for offset in [1, 3, 4, 8, 15] {
-                let mut shifted_in = vec![0.0; offset + input.len()];
+                // Line-aligned buffers, so that the slices start exactly `offset` floats
+                // into a line.
+                let mut shifted_in = AlignedVec::zeros(offset + input.len());
                 shifted_in[offset..].copy_from_slice(&input);
-                let mut shifted_out = vec![0.0; offset + aligned.len()];
+                let mut shifted_out = AlignedVec::zeros(offset + aligned.len());
+                assert_eq!(shifted_in[offset..].as_ptr() as usize % 64, 4 * offset);
                 plan.run(&shifted_in[offset..], &mut shifted_out[offset..])
                     .unwrap();
                 assert!(

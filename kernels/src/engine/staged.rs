@@ -10,16 +10,15 @@
 //! copy and the padding taps, so [`chosen`] takes this path only where the padding is a
 //! small part of the work.
 //!
-//! Where the time goes (Zen 5, AVX-512, 28×28×256, inputs rotating through 8 MiB): with the
-//! copy switched off, the 5×5 and 7×7 tiles and their stores run at 93–96% of the FMA peak;
-//! the copy, one row ahead of its first read, adds 30–40% (the input's lines come from L3
-//! 1 KiB apart, and the copy does not hide behind the tiles). Measured and not kept:
-//! software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead; the next
-//! block's first rows: as fast or slower); two channel blocks per ring pixel (3×3 up to
-//! 1.2× faster, but AVX2 5×5 much slower, and the larger kernels' code, though unchanged,
-//! 5–10% slower); rows first with every block's ring in L2 (1.1–1.2× slower: the tiles then
-//! read L2); the next row's copy spread over the row's tiles (no clear change); tiles whose
-//! halves take turns by column to shorten the FMA chains (5×5 1.1×, 7×7 1.15× slower).
+//! Where the time goes (Zen 5, AVX-512, 28×28×256, inputs rotating through 8 MiB): without
+//! the copy, the 5×5 and 7×7 tiles and their stores run at 93–96% of the FMA peak; the copy
+//! (input lines from L3, 1 KiB apart) adds 30–40% and does not hide behind the tiles.
+//! Measured and not kept (none was faster on every kernel size and ISA):
+//! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead);
+//! - two channel blocks per ring pixel (3×3 up to 1.2× faster, AVX2 5×5 much slower);
+//! - rows first, every block's ring in L2 (1.1–1.2× slower: the tiles then read L2);
+//! - the next row's copy spread over the row's tiles;
+//! - tile halves taking turns by column, for shorter FMA chains (7×7 1.15× slower).
 
 use core::mem::MaybeUninit;
 
