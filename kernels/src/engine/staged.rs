@@ -11,13 +11,20 @@
 //! small part of the work.
 //!
 //! Where the time goes (Zen 5, AVX-512, 28×28×256, inputs rotating through 8 MiB): without
-//! the copy, the 5×5 and 7×7 tiles and their stores run at 93–96% of the FMA peak; the copy
-//! (input lines from L3, 1 KiB apart) adds 30–40% and does not hide behind the tiles.
+//! the copy, the 5×5 and 7×7 tiles and their stores run at 93–96% of the FMA peak. The copy
+//! alone (no tiles) takes 17–21 µs, about half the 5×5 tiles' time, and as much with loads
+//! only, no stores: the cost is fetching input lines 1 KiB apart (~4 cycles a line even
+//! with one input reused from L2), not the ring's stores. Copied in a burst before each
+//! row, it hid little behind the tiles; copied in parts between kernel rows ([`RowCopy`]),
+//! 7×7 to 13×13 gained 6–8% and 5×5 nothing.
 //! Measured and not kept (none was faster on every kernel size and ISA):
-//! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead);
+//! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead; also T1 of
+//!   the next row or the next block with the copy in parts: no gain or slower);
 //! - two channel blocks per ring pixel (3×3 up to 1.2× faster, AVX2 5×5 much slower);
 //! - rows first, every block's ring in L2 (1.1–1.2× slower: the tiles then read L2);
-//! - the next row's copy spread over the row's tiles;
+//! - the next row's copy spread over the row's tiles (rather than their kernel rows);
+//! - a narrower last tile rather than a whole one past the strip's end (AVX2 7×7 1.04×
+//!   faster, 3×3 1.1× and 5×5 1.05× slower);
 //! - tile halves taking turns by column, for shorter FMA chains (7×7 1.15× slower).
 
 use core::mem::MaybeUninit;
@@ -25,7 +32,7 @@ use core::mem::MaybeUninit;
 use super::TileIo;
 use super::driver::Blocks;
 use super::store::Ep;
-use super::tile::{span, tile};
+use super::tile::{span, tile_with};
 use crate::Geometry;
 use crate::job::Job;
 use crate::simd::{Simd, load_block};
@@ -147,10 +154,20 @@ pub(crate) unsafe fn run<
         for b in 0..blocks.count {
             let tail = blocks.partial(b);
             ring.start(b, tail, blocks.mask(b), c0, (c1 - c0).div_ceil(WB) * WB);
+            let tiles = (c1 - c0).div_ceil(WB);
             for y in r.rows.clone() {
                 let mut rows = [core::ptr::null::<f32>(); K];
                 // SAFETY: y is a row of the region, rows are swept downwards.
-                let mut t = unsafe { ring.tile_io(y, y + 1 < r.rows.end, &mut rows) };
+                let (mut t, mut ahead) = unsafe { ring.tile_io(y, y + 1 < r.rows.end, &mut rows) };
+                // The row ahead, if it is left to copy, in equal parts before each kernel row
+                // of the row's tiles.
+                let part = ahead.as_ref().map_or(0, |c| c.pixels().div_ceil(tiles * K));
+                let mut between_rows = || {
+                    if let Some(c) = ahead.as_mut() {
+                        // SAFETY: the slot of the row ahead is not one the tiles read.
+                        unsafe { c.copy(part) }
+                    }
+                };
                 let row_out = t.out;
                 let mut x = c0;
                 while x < c1 {
@@ -160,15 +177,31 @@ pub(crate) unsafe fn run<
                     let n = (c1 - x).min(WB);
                     // SAFETY: the tile's first n outputs are in the region; its rows are
                     // filled ring slots as wide as the strip's whole tiles, so its window
-                    // lies in them.
+                    // lies in them; `between_rows` writes only the slot of the row ahead.
                     unsafe {
                         if tail || I::FREE_MASKS {
-                            tile::<I, K, S, D, WB, false, true>(isa, &t, ep, n)
+                            tile_with::<I, K, S, D, WB, false, true>(
+                                isa,
+                                &t,
+                                ep,
+                                n,
+                                &mut between_rows,
+                            )
                         } else {
-                            tile::<I, K, S, D, WB, false, false>(isa, &t, ep, n)
+                            tile_with::<I, K, S, D, WB, false, false>(
+                                isa,
+                                &t,
+                                ep,
+                                n,
+                                &mut between_rows,
+                            )
                         }
                     }
                     x += WB;
+                }
+                if let Some(c) = ahead.as_mut() {
+                    // SAFETY: as in `between_rows`; the row's tiles are done.
+                    unsafe { c.copy(usize::MAX) }
                 }
             }
         }
@@ -208,6 +241,13 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
     /// Slots: `ROWS + S`, so that the next output row's rows are copied one row ahead of
     /// their first read (reading a line right after storing it stalls on the store).
     const SLOTS: usize = Self::ROWS + S;
+    /// Whether the row ahead is copied in parts between the kernel rows of the tiles
+    /// ([`RowCopy`]) rather than at once before them, so that its loads overlap the FMAs:
+    /// with 32 registers, for K ≥ 5. Measured on Zen 5, AVX-512, 28×28×256, best of 12
+    /// rounds alternating with the previous binary: K = 7 to 13 1.06–1.08× faster, K = 5
+    /// unchanged. Not taken: 3×3 (1.08× slower: its tiles are too short to hide the loads)
+    /// and 16 registers (AVX2 1.3–1.7× slower: the copy's registers spill accumulators).
+    const SPREAD: bool = I::REGISTERS >= 32 && K >= 5 && S == 1;
 
     /// The ring for a job with this kernel, stride and dilation, if [`chosen`] takes its
     /// geometry and its weights are finite (a padding tap computes 0·w, which must be 0).
@@ -259,17 +299,19 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
 
     /// Brings output row `y`'s input rows (and, if `ahead`, row `y + 1`'s) into the ring
     /// and returns the tile of `y`'s first strip column (`ix0` relative to the slot), its
-    /// `K` row pointers in `rows`.
+    /// `K` row pointers in `rows`. With [`Self::SPREAD`], row `y + 1`'s last input row is
+    /// not copied but returned as a [`RowCopy`], to be completed before the next call.
     ///
     /// # Safety
-    /// `y` is a row of the region, below the previous call's since `start`.
+    /// `y` is a row of the region, below the previous call's since `start`, and the
+    /// previous call's [`RowCopy`] is complete.
     #[inline(always)]
     pub unsafe fn tile_io(
         &mut self,
         y: usize,
         ahead: bool,
         rows: &mut [*const f32; K],
-    ) -> TileIo<I> {
+    ) -> (TileIo<I>, Option<RowCopy<I>>) {
         let g = self.job.geom;
         let lanes = I::LANES;
         let slot = self.pw * lanes;
@@ -281,9 +323,16 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
             // First row of the block: start afresh.
             self.next = top;
         }
+        let mut left = None;
         while self.next < end {
             // SAFETY: the slot's `pw` pixels lie in the ring (slots·slot fits it).
-            unsafe { self.fill_row(self.next, ring.wrapping_add(self.next_slot * slot)) };
+            let mut copy = unsafe { self.row_copy(self.next, ring.add(self.next_slot * slot)) };
+            if Self::SPREAD && ahead && self.next + 1 == end {
+                left = Some(copy);
+            } else {
+                // SAFETY: the slot is not read before the copy is complete.
+                unsafe { copy.copy(usize::MAX) };
+            }
             self.next += 1;
             self.next_slot = wrap(self.next_slot + 1, Self::SLOTS);
         }
@@ -295,7 +344,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         for (ky, row) in rows.iter_mut().enumerate() {
             *row = ring.wrapping_add(wrap(top_slot + ky * D, Self::SLOTS) * slot);
         }
-        TileIo {
+        let io = TileIo {
             row0: rows[0],
             row_step: 0,
             nrows: K,
@@ -309,18 +358,18 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
             out_ps: g.out_pixel_stride,
             bias: self.bias,
             mask: self.mask,
-        }
+        };
+        (io, left)
     }
 
-    /// Writes input row `iy`'s strip pixels of the block to `dst`: zeros where the row or
-    /// column lies outside the input (and in the lanes past the group).
+    /// The copy of input row `iy`'s strip pixels of the block to `dst`: zeros where the
+    /// row or column lies outside the input (and in the lanes past the group).
     ///
     /// # Safety
-    /// `dst .. dst + pw·LANES` is writable.
+    /// `dst .. dst + pw·LANES` is writable and stays so while the copy is used.
     #[inline(always)]
-    unsafe fn fill_row(&self, iy: isize, dst: *mut f32) {
-        let (isa, g, lanes, pw) = (self.isa, self.job.geom, I::LANES, self.pw);
-        let zero = isa.zero();
+    unsafe fn row_copy(&self, iy: isize, dst: *mut f32) -> RowCopy<I> {
+        let (g, pw) = (self.job.geom, self.pw);
         // Slot pixels j with input column ix_start + j inside the input: lo .. hi.
         let (lo, hi) = if iy >= 0 && (iy as usize) < g.in_h {
             let lo = (-self.ix_start).clamp(0, pw as isize) as usize;
@@ -329,28 +378,81 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         } else {
             (0, 0)
         };
-        // SAFETY: every j < pw is in the slot (caller); pixels (iy, ix_start + j) for j in
-        // lo .. hi are inside the input, block b of their channels in the slice.
-        unsafe {
-            for j in (0..lo).chain(hi..pw) {
-                isa.store(dst.add(j * lanes), zero);
-            }
-            if lo < hi {
-                let src = self
-                    .job
+        let src = if lo < hi {
+            // SAFETY: pixel (iy, ix_start + lo) is inside the input, block b of its channels
+            // in the slice.
+            unsafe {
+                self.job
                     .input_pixel(iy as usize, (self.ix_start + lo as isize) as usize)
-                    .add(self.b * lanes);
-                for j in 0..hi - lo {
-                    let p = src.add(j * g.in_pixel_stride);
-                    let v = if self.tail {
-                        load_block::<I, true>(isa, p, self.mask)
-                    } else {
-                        load_block::<I, false>(isa, p, self.mask)
-                    };
-                    isa.store(dst.add((lo + j) * lanes), v);
-                }
+                    .add(self.b * I::LANES)
+            }
+        } else {
+            core::ptr::null()
+        };
+        RowCopy {
+            isa: self.isa,
+            src,
+            in_ps: g.in_pixel_stride,
+            lo,
+            hi,
+            tail: self.tail,
+            mask: self.mask,
+            dst,
+            done: 0,
+            pw,
+        }
+    }
+}
+
+/// The copy of one input row's strip pixels of a channel block into a ring slot, done in
+/// parts: slot pixels `done .. pw` are left. Pixels `lo .. hi` come from the input (`src`
+/// is pixel `lo`'s block, `in_ps` elements to the next), the others are zeros.
+pub(crate) struct RowCopy<I: Simd> {
+    isa: I,
+    src: *const f32,
+    in_ps: usize,
+    lo: usize,
+    hi: usize,
+    tail: bool,
+    mask: I::Mask,
+    dst: *mut f32,
+    done: usize,
+    pw: usize,
+}
+
+impl<I: Simd> RowCopy<I> {
+    /// The slot's pixels.
+    #[inline(always)]
+    pub fn pixels(&self) -> usize {
+        self.pw
+    }
+
+    /// Writes the next `n` pixels of the slot (fewer where it ends).
+    ///
+    /// # Safety
+    /// The ring that made the copy ([`Ring::row_copy`]) is alive, and nothing reads the
+    /// slot before the copy is complete.
+    #[inline(always)]
+    pub unsafe fn copy(&mut self, n: usize) {
+        let (isa, lanes) = (self.isa, I::LANES);
+        let (from, to) = (self.done, self.done.saturating_add(n).min(self.pw));
+        // SAFETY: slot pixels j < pw are writable and pixels lo .. hi of the row are in the
+        // input (`Ring::row_copy`).
+        unsafe {
+            for j in (from..to.min(self.lo)).chain(from.max(self.hi)..to) {
+                isa.store(self.dst.add(j * lanes), isa.zero());
+            }
+            for j in from.max(self.lo)..to.min(self.hi) {
+                let p = self.src.add((j - self.lo) * self.in_ps);
+                let v = if self.tail {
+                    load_block::<I, true>(isa, p, self.mask)
+                } else {
+                    load_block::<I, false>(isa, p, self.mask)
+                };
+                isa.store(self.dst.add(j * lanes), v);
             }
         }
+        self.done = to;
     }
 }
 

@@ -21,18 +21,11 @@ const fn input_stationary<I: Simd>(k: usize, s: usize, w: usize) -> bool {
     k + w < I::REGISTERS && (s == 1 || I::REGISTERS >= 32)
 }
 
-/// Computes one tile and stores its first `n` (≤ `W`) outputs.
-///
-/// `CHECKED`: input columns outside the input are skipped (no load, no FMA: exactly their
-/// padding taps); otherwise every column of the window must lie in the input.
-/// `TAIL`: the block is loaded and stored through `t.mask`.
+/// Computes one tile and stores its first `n` (≤ `W`) outputs: [`tile_with`] with nothing
+/// between the kernel rows.
 ///
 /// # Safety
-/// `t` describes a tile inside the job's region: its `nrows` rows from `row0` are input
-/// rows, its weights and first `n` outputs are in the slices, and when `!CHECKED` input columns
-/// `ix0 .. ix0 + span` lie in the input. Without `TAIL`, the block has `LANES` channels.
-// The unrolled copies compare constant indices (`0 >= x`...).
-#[allow(clippy::absurd_extreme_comparisons)]
+/// As [`tile_with`].
 #[inline(always)]
 pub(crate) unsafe fn tile<
     I: Simd,
@@ -48,6 +41,41 @@ pub(crate) unsafe fn tile<
     ep: &Ep<I>,
     n: usize,
 ) {
+    // SAFETY: forwarded from the caller.
+    unsafe { tile_with::<I, K, S, D, W, CHECKED, TAIL>(isa, t, ep, n, &mut || {}) }
+}
+
+/// Computes one tile and stores its first `n` (≤ `W`) outputs, calling `between_rows`
+/// before each kernel row (the staged path copies part of the next input row there, so
+/// that the copy's loads overlap the tile's FMAs).
+///
+/// `CHECKED`: input columns outside the input are skipped (no load, no FMA: exactly their
+/// padding taps); otherwise every column of the window must lie in the input.
+/// `TAIL`: the block is loaded and stored through `t.mask`.
+///
+/// # Safety
+/// `t` describes a tile inside the job's region: its `nrows` rows from `row0` are input
+/// rows, its weights and first `n` outputs are in the slices, and when `!CHECKED` input columns
+/// `ix0 .. ix0 + span` lie in the input. Without `TAIL`, the block has `LANES` channels.
+/// `between_rows` writes none of the tile's input rows.
+// The unrolled copies compare constant indices (`0 >= x`...).
+#[allow(clippy::absurd_extreme_comparisons)]
+#[inline(always)]
+pub(crate) unsafe fn tile_with<
+    I: Simd,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const W: usize,
+    const CHECKED: bool,
+    const TAIL: bool,
+>(
+    isa: I,
+    t: &TileIo<I>,
+    ep: &Ep<I>,
+    n: usize,
+    between_rows: &mut impl FnMut(),
+) {
     let lanes = I::LANES;
     let nc = const { span(K, S, D, W) };
     let (lo, hi) = if CHECKED {
@@ -59,6 +87,7 @@ pub(crate) unsafe fn tile<
     let mut row = t.row0;
     let mut w = t.w;
     for r in 0..t.nrows {
+        between_rows();
         if !t.ring.is_null() {
             // SAFETY: a non-null `ring` holds `nrows` row pointers (caller).
             row = unsafe { *t.ring.add(r) };
