@@ -243,10 +243,12 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
     const SLOTS: usize = Self::ROWS + S;
     /// Whether the row ahead is copied in parts between the kernel rows of the tiles
     /// ([`RowCopy`]) rather than at once before them, so that its loads overlap the FMAs:
-    /// with 32 registers, for K ≥ 5. Measured on Zen 5, AVX-512, 28×28×256, best of 12
-    /// rounds alternating with the previous binary: K = 7 to 13 1.06–1.08× faster, K = 5
-    /// unchanged. Not taken: 3×3 (1.08× slower: its tiles are too short to hide the loads)
-    /// and 16 registers (AVX2 1.3–1.7× slower: the copy's registers spill accumulators).
+    /// with 32 registers, for K ≥ 5, at stride 1 (the only stride the staged path runs).
+    /// Measured on Zen 5, AVX-512, 28×28×256, best of 12 rounds alternating with the
+    /// previous binary: K = 7 to 13 1.06–1.08× faster, K = 5 unchanged. Not taken: 3×3
+    /// (1.08× slower: its tiles are too short to hide the loads); 16 registers (AVX2
+    /// 1.3–1.7× slower: the copy's registers spill accumulators; in parts between whole
+    /// tiles instead, 5×5 1.03× faster, 3×3 1.14× slower, the others unchanged).
     const SPREAD: bool = I::REGISTERS >= 32 && K >= 5 && S == 1;
 
     /// The ring for a job with this kernel, stride and dilation, if [`chosen`] takes its
