@@ -18,8 +18,9 @@
 //! row, it hid little behind the tiles; copied in parts between kernel rows ([`RowCopy`]),
 //! 7×7 to 13×13 gained 6–8% and 5×5 nothing.
 //! Measured and not kept (none was faster on every kernel size and ISA):
-//! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead; also T1 of
-//!   the next row or the next block with the copy in parts: no gain or slower);
+//! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead; with the
+//!   copy in parts also T1 of the next row or block, T0 one or two parts ahead): no gain
+//!   or slower;
 //! - two channel blocks per ring pixel (3×3 up to 1.2× faster, AVX2 5×5 much slower);
 //! - rows first, every block's ring in L2 (1.1–1.2× slower: the tiles then read L2);
 //! - the next row's copy spread over the row's tiles (rather than their kernel rows);
