@@ -127,7 +127,8 @@ fn max_columns(k: usize, s: usize, d: usize, lanes: usize) -> usize {
 }
 
 /// Runs a job whose [`Ring`] exists: for each column strip, channel block, output row (the
-/// ring takes the rows entering the window), full-width unchecked tile (the ring is as wide
+/// ring takes the rows entering the window; with [`Ring::SPREAD`] the row ahead is copied
+/// in parts between the tiles' kernel rows), full-width unchecked tile (the ring is as wide
 /// as whole tiles; a strip's last tile stores only the outputs that are in the region).
 ///
 /// # Safety
@@ -154,8 +155,8 @@ pub(crate) unsafe fn run<
         let c1 = (c0 + strip).min(r.cols.end);
         for b in 0..blocks.count {
             let tail = blocks.partial(b);
-            ring.start(b, tail, blocks.mask(b), c0, (c1 - c0).div_ceil(WB) * WB);
             let tiles = (c1 - c0).div_ceil(WB);
+            ring.start(b, tail, blocks.mask(b), c0, tiles * WB);
             for y in r.rows.clone() {
                 let mut rows = [core::ptr::null::<f32>(); K];
                 // SAFETY: y is a row of the region, rows are swept downwards.
