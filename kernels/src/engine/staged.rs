@@ -15,8 +15,8 @@
 //! alone (no tiles) takes 17–21 µs, about half the 5×5 tiles' time, and as much with loads
 //! only, no stores: the cost is fetching input lines 1 KiB apart (~4 cycles a line even
 //! with one input reused from L2), not the ring's stores. Copied in a burst before each
-//! row, it hid little behind the tiles; copied in parts between kernel rows ([`RowCopy`]),
-//! 7×7 to 13×13 gained 6–8% and 5×5 nothing.
+//! row, it hid little behind the tiles; copied in parts between kernel rows
+//! ([`Ring::SPREAD`]), it hides some of it for 7×7 and up.
 //! Measured and not kept (none was faster on every kernel size and ISA):
 //! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead; with the
 //!   copy in parts also T1 of the next row or block, T0 one or two parts ahead): no gain
@@ -203,7 +203,7 @@ pub(crate) unsafe fn run<
                 }
                 if let Some(c) = ahead.as_mut() {
                     // SAFETY: as in `between_rows`; the row's tiles are done.
-                    unsafe { c.copy(usize::MAX) }
+                    unsafe { c.finish() }
                 }
             }
         }
@@ -335,7 +335,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
                 left = Some(copy);
             } else {
                 // SAFETY: the slot is not read before the copy is complete.
-                unsafe { copy.copy(usize::MAX) };
+                unsafe { copy.finish() };
             }
             self.next += 1;
             self.next_slot = wrap(self.next_slot + 1, Self::SLOTS);
@@ -457,6 +457,16 @@ impl<I: Simd> RowCopy<I> {
             }
         }
         self.done = to;
+    }
+
+    /// Writes the pixels left.
+    ///
+    /// # Safety
+    /// As [`RowCopy::copy`].
+    #[inline(always)]
+    pub unsafe fn finish(&mut self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.copy(self.pw) }
     }
 }
 
