@@ -33,7 +33,7 @@ use core::mem::MaybeUninit;
 use super::TileIo;
 use super::driver::Blocks;
 use super::store::Ep;
-use super::tile::{span, tile_with};
+use super::tile::{BeforeRow, span, tile_with};
 use crate::Geometry;
 use crate::job::Job;
 use crate::simd::{Simd, load_block};
@@ -163,13 +163,9 @@ pub(crate) unsafe fn run<
                 let (mut t, mut ahead) = unsafe { ring.tile_io(y, y + 1 < r.rows.end, &mut rows) };
                 // The row ahead, if it is left to copy, in equal parts before each kernel row
                 // of the row's tiles.
-                let part = ahead.as_ref().map_or(0, |c| c.pixels().div_ceil(tiles * K));
-                let mut between_rows = || {
-                    if let Some(c) = ahead.as_mut() {
-                        // SAFETY: the slot of the row ahead is not one the tiles read.
-                        unsafe { c.copy(part) }
-                    }
-                };
+                if let Some(c) = ahead.as_mut() {
+                    c.in_parts(tiles * K);
+                }
                 let row_out = t.out;
                 let mut x = c0;
                 while x < c1 {
@@ -179,30 +175,18 @@ pub(crate) unsafe fn run<
                     let n = (c1 - x).min(WB);
                     // SAFETY: the tile's first n outputs are in the region; its rows are
                     // filled ring slots as wide as the strip's whole tiles, so its window
-                    // lies in them; `between_rows` writes only the slot of the row ahead.
+                    // lies in them; the copy ahead writes only the slot of the row ahead.
                     unsafe {
                         if tail || I::FREE_MASKS {
-                            tile_with::<I, K, S, D, WB, false, true>(
-                                isa,
-                                &t,
-                                ep,
-                                n,
-                                &mut between_rows,
-                            )
+                            tile_with::<I, K, S, D, WB, false, true>(isa, &t, ep, n, &mut ahead)
                         } else {
-                            tile_with::<I, K, S, D, WB, false, false>(
-                                isa,
-                                &t,
-                                ep,
-                                n,
-                                &mut between_rows,
-                            )
+                            tile_with::<I, K, S, D, WB, false, false>(isa, &t, ep, n, &mut ahead)
                         }
                     }
                     x += WB;
                 }
                 if let Some(c) = ahead.as_mut() {
-                    // SAFETY: as in `between_rows`; the row's tiles are done.
+                    // SAFETY: the slot of the row ahead is not one the tiles read; they are done.
                     unsafe { c.finish() }
                 }
             }
@@ -404,6 +388,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
             dst,
             done: 0,
             pw,
+            part: pw,
         }
     }
 }
@@ -422,13 +407,15 @@ pub(crate) struct RowCopy<I: Simd> {
     dst: *mut f32,
     done: usize,
     pw: usize,
+    /// Pixels one [`BeforeRow::before_row`] copies.
+    part: usize,
 }
 
 impl<I: Simd> RowCopy<I> {
-    /// The slot's pixels.
+    /// Makes [`BeforeRow::before_row`] copy the slot in `calls` equal parts.
     #[inline(always)]
-    pub fn pixels(&self) -> usize {
-        self.pw
+    pub fn in_parts(&mut self, calls: usize) {
+        self.part = self.pw.div_ceil(calls.max(1));
     }
 
     /// Writes the next `n` pixels of the slot (fewer where it ends).
@@ -467,6 +454,18 @@ impl<I: Simd> RowCopy<I> {
     pub unsafe fn finish(&mut self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.copy(self.pw) }
+    }
+}
+
+/// The row ahead's copy, if any is left: one part before each kernel row of the tiles.
+impl<I: Simd> BeforeRow for Option<RowCopy<I>> {
+    #[inline(always)]
+    unsafe fn before_row(&mut self) {
+        if let Some(c) = self {
+            // SAFETY: the ring that made the copy is alive while its tiles run, and they
+            // read other slots than the copy's (the caller's contract).
+            unsafe { c.copy(c.part) }
+        }
     }
 }
 
