@@ -461,12 +461,14 @@ impl<I: Simd> RowCopy<I> {
 }
 
 /// The row ahead's copy, if any is left: one part before each kernel row of the tiles.
+/// Its contract is [`RowCopy::copy`]'s: the ring that made it is alive, and the tiles read
+/// other slots than the copy's.
 impl<I: Simd> BeforeRow for Option<RowCopy<I>> {
     #[inline(always)]
     unsafe fn before_row(&mut self) {
         if let Some(c) = self {
             // SAFETY: the ring that made the copy is alive while its tiles run, and they
-            // read other slots than the copy's (the caller's contract).
+            // read other slots than the copy's (this impl's contract).
             unsafe { c.copy(c.part) }
         }
     }

@@ -24,14 +24,14 @@ const fn input_stationary<I: Simd>(k: usize, s: usize, w: usize) -> bool {
 /// Work a tile does before each of its kernel rows: the staged path copies part of the next
 /// input row there, so that the copy's loads overlap the tile's FMAs. A trait with an
 /// `#[inline(always)]` method rather than a closure: a closure called from several tiles
-/// may be left out of line, outside the ISA's enabled code (the whole staged path then
-/// ran 1.1–1.5× slower, 50× when its body held intrinsics).
+/// may be left out of line, outside the ISA's enabled code (in an experiment the staged
+/// path then ran 1.1–1.3× slower; 50× where the closure held the tile itself).
 pub(crate) trait BeforeRow {
     /// Does the work.
     ///
     /// # Safety
-    /// Writes none of the calling tile's input rows; the implementor says what else it
-    /// needs.
+    /// Called by a tile before each of its kernel rows; the implementor's contract holds
+    /// there (it writes none of the tile's input rows).
     unsafe fn before_row(&mut self);
 }
 
