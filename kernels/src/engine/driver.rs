@@ -216,18 +216,18 @@ unsafe fn tile_of_width<
     unsafe {
         if w == WB {
             if unchecked {
-                tile::<I, K, S, D, WB, false, TAIL>(isa, t, ep, w);
+                tile::<I, K, S, D, WB, false, TAIL>(isa, t, ep, w, &mut ());
             } else {
-                tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep, w);
+                tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep, w, &mut ());
             }
         } else if const { WB > 7 } && w == 7 {
-            tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep, w);
+            tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep, w, &mut ());
         } else if const { WB > 4 } && w == 4 {
-            tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep, w);
+            tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep, w, &mut ());
         } else if const { WB > 2 } && w == 2 {
-            tile::<I, K, S, D, 2, true, TAIL>(isa, t, ep, w);
+            tile::<I, K, S, D, 2, true, TAIL>(isa, t, ep, w, &mut ());
         } else {
-            tile::<I, K, S, D, 1, true, TAIL>(isa, t, ep, w);
+            tile::<I, K, S, D, 1, true, TAIL>(isa, t, ep, w, &mut ());
         }
     }
 }

@@ -36,7 +36,7 @@ use core::mem::MaybeUninit;
 use super::TileIo;
 use super::driver::Blocks;
 use super::store::Ep;
-use super::tile::{BeforeRow, span, tile_with};
+use super::tile::{BeforeRow, span, tile};
 use crate::Geometry;
 use crate::job::Job;
 use crate::simd::{Simd, load_block};
@@ -181,9 +181,9 @@ pub(crate) unsafe fn run<
                     // lies in them; the copy ahead writes only the slot of the row ahead.
                     unsafe {
                         if tail || I::FREE_MASKS {
-                            tile_with::<I, K, S, D, WB, false, true>(isa, &t, ep, n, &mut ahead)
+                            tile::<I, K, S, D, WB, false, true>(isa, &t, ep, n, &mut ahead)
                         } else {
-                            tile_with::<I, K, S, D, WB, false, false>(isa, &t, ep, n, &mut ahead)
+                            tile::<I, K, S, D, WB, false, false>(isa, &t, ep, n, &mut ahead)
                         }
                     }
                     x += WB;

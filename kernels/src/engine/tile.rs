@@ -35,34 +35,10 @@ pub(crate) trait BeforeRow {
     unsafe fn before_row(&mut self);
 }
 
-/// Nothing before the rows.
+/// Nothing before the rows (the direct path's tiles).
 impl BeforeRow for () {
     #[inline(always)]
     unsafe fn before_row(&mut self) {}
-}
-
-/// Computes one tile and stores its first `n` (≤ `W`) outputs: [`tile_with`] with nothing
-/// before the kernel rows.
-///
-/// # Safety
-/// As [`tile_with`].
-#[inline(always)]
-pub(crate) unsafe fn tile<
-    I: Simd,
-    const K: usize,
-    const S: usize,
-    const D: usize,
-    const W: usize,
-    const CHECKED: bool,
-    const TAIL: bool,
->(
-    isa: I,
-    t: &TileIo<I>,
-    ep: &Ep<I>,
-    n: usize,
-) {
-    // SAFETY: forwarded from the caller.
-    unsafe { tile_with::<I, K, S, D, W, CHECKED, TAIL>(isa, t, ep, n, &mut ()) }
 }
 
 /// Computes one tile and stores its first `n` (≤ `W`) outputs, calling `hook` before each
@@ -80,7 +56,7 @@ pub(crate) unsafe fn tile<
 // The unrolled copies compare constant indices (`0 >= x`...).
 #[allow(clippy::absurd_extreme_comparisons)]
 #[inline(always)]
-pub(crate) unsafe fn tile_with<
+pub(crate) unsafe fn tile<
     I: Simd,
     const K: usize,
     const S: usize,
