@@ -159,7 +159,8 @@ pub(crate) unsafe fn run<
         for b in 0..blocks.count {
             let tail = blocks.partial(b);
             let tiles = (c1 - c0).div_ceil(WB);
-            ring.start(b, tail, blocks.mask(b), c0, tiles * WB);
+            // SAFETY: the strip's whole tiles are at most `strip` ≤ max_columns columns.
+            unsafe { ring.start(b, tail, blocks.mask(b), c0, tiles * WB) };
             for y in r.rows.clone() {
                 let mut rows = [core::ptr::null::<f32>(); K];
                 // SAFETY: y is a row of the region, rows are swept downwards.
@@ -267,8 +268,12 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
     /// Starts block `b` (`mask` its lanes) on the strip of `cols` output columns from `c0`
     /// (some may lie past the region: their pixels are zeros or input that is not stored):
     /// the ring is empty.
+    ///
+    /// # Safety
+    /// `cols ≤ max_columns(K, S, D, LANES)`, so that the ring holds `SLOTS` slots of the
+    /// strip's pixels.
     #[inline(always)]
-    pub fn start(&mut self, b: usize, tail: bool, mask: I::Mask, c0: usize, cols: usize) {
+    pub unsafe fn start(&mut self, b: usize, tail: bool, mask: I::Mask, c0: usize, cols: usize) {
         let g = self.job.geom;
         debug_assert!(cols <= max_columns(K, S, D, I::LANES));
         debug_assert!(b < g.blocks(I::LANES));
@@ -286,6 +291,29 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         }
         self.next = isize::MIN;
         self.next_slot = 0;
+        // The pixels outside the input's columns are zeros in every slot, written once here;
+        // row copies write only the others. Measured on Zen 5, 28×28×256, against zeroing
+        // them with each row: AVX-512 5×5 1.07–1.18× faster, the other sizes and AVX2 the same.
+        let (lo, hi) = self.columns();
+        let ring = self.buf.0.as_mut_ptr().cast::<f32>();
+        for slot in 0..Self::SLOTS {
+            for j in (0..lo).chain(hi..self.pw) {
+                // SAFETY: slot pixels j < pw lie in the ring (cols fit it: caller).
+                unsafe {
+                    self.isa
+                        .store(ring.add((slot * self.pw + j) * I::LANES), self.isa.zero())
+                };
+            }
+        }
+    }
+
+    /// Slot pixels `lo .. hi` whose input column (`ix_start + j`) lies in the input.
+    #[inline(always)]
+    fn columns(&self) -> (usize, usize) {
+        let pw = self.pw as isize;
+        let lo = (-self.ix_start).clamp(0, pw);
+        let hi = (self.job.geom.in_w as isize - self.ix_start).clamp(lo, pw);
+        (lo as usize, hi as usize)
     }
 
     /// Brings output row `y`'s input rows (and, if `ahead`, row `y + 1`'s) into the ring
@@ -353,23 +381,16 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         (io, left)
     }
 
-    /// The copy of input row `iy`'s strip pixels of the block to `dst`: zeros where the
-    /// row or column lies outside the input (and in the lanes past the group).
+    /// The copy of input row `iy`'s strip pixels of the block to `dst`, those in the
+    /// input's columns (the others are zeros since [`Ring::start`]): zeros where the row
+    /// lies outside the input (and in the lanes past the group).
     ///
     /// # Safety
     /// `dst .. dst + pw·LANES` is writable and stays so while the copy is used.
     #[inline(always)]
     unsafe fn row_copy(&self, iy: isize, dst: *mut f32) -> RowCopy<I> {
-        let (g, pw) = (self.job.geom, self.pw);
-        // Slot pixels j with input column ix_start + j inside the input: lo .. hi.
-        let (lo, hi) = if iy >= 0 && (iy as usize) < g.in_h {
-            let lo = (-self.ix_start).clamp(0, pw as isize) as usize;
-            let hi = (g.in_w as isize - self.ix_start).clamp(lo as isize, pw as isize) as usize;
-            (lo, hi)
-        } else {
-            (0, 0)
-        };
-        let src = if lo < hi {
+        let (lo, hi) = self.columns();
+        let src = if lo < hi && iy >= 0 && (iy as usize) < self.job.geom.in_h {
             // SAFETY: pixel (iy, ix_start + lo) is inside the input, block b of its channels
             // in the slice.
             unsafe {
@@ -383,22 +404,21 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         RowCopy {
             isa: self.isa,
             src,
-            in_ps: g.in_pixel_stride,
+            in_ps: self.job.geom.in_pixel_stride,
             lo,
             hi,
             tail: self.tail,
             mask: self.mask,
             dst,
-            done: 0,
-            pw,
-            part: pw,
+            done: lo,
+            part: hi - lo,
         }
     }
 }
 
 /// The copy of one input row's strip pixels of a channel block into a ring slot, done in
-/// parts: slot pixels `done .. pw` are left. Pixels `lo .. hi` come from the input (`src`
-/// is pixel `lo`'s block, `in_ps` elements to the next), the others are zeros.
+/// parts: slot pixels `done .. hi` are left. They come from the input (`src` is pixel `lo`'s
+/// block, `in_ps` elements to the next), or are zeros if `src` is null (a padding row).
 pub(crate) struct RowCopy<I: Simd> {
     isa: I,
     src: *const f32,
@@ -409,7 +429,6 @@ pub(crate) struct RowCopy<I: Simd> {
     mask: I::Mask,
     dst: *mut f32,
     done: usize,
-    pw: usize,
     /// Pixels one [`BeforeRow::before_row`] copies.
     part: usize,
 }
@@ -418,7 +437,7 @@ impl<I: Simd> RowCopy<I> {
     /// Makes [`BeforeRow::before_row`] copy the slot in `calls` equal parts.
     #[inline(always)]
     pub fn in_parts(&mut self, calls: usize) {
-        self.part = self.pw.div_ceil(calls.max(1));
+        self.part = (self.hi - self.lo).div_ceil(calls.max(1));
     }
 
     /// Writes the next `n` pixels of the slot (fewer where it ends).
@@ -429,21 +448,24 @@ impl<I: Simd> RowCopy<I> {
     #[inline(always)]
     pub unsafe fn copy(&mut self, n: usize) {
         let (isa, lanes) = (self.isa, I::LANES);
-        let (from, to) = (self.done, self.done.saturating_add(n).min(self.pw));
-        // SAFETY: slot pixels j < pw are writable and pixels lo .. hi of the row are in the
-        // input (`Ring::row_copy`).
+        let (from, to) = (self.done, self.done.saturating_add(n).min(self.hi));
+        // SAFETY: slot pixels j < hi are writable and, if `src` is not null, pixels lo .. hi
+        // of the row are in the input (`Ring::row_copy`).
         unsafe {
-            for j in (from..to.min(self.lo)).chain(from.max(self.hi)..to) {
-                isa.store(self.dst.add(j * lanes), isa.zero());
-            }
-            for j in from.max(self.lo)..to.min(self.hi) {
-                let p = self.src.add((j - self.lo) * self.in_ps);
-                let v = if self.tail {
-                    load_block::<I, true>(isa, p, self.mask)
-                } else {
-                    load_block::<I, false>(isa, p, self.mask)
-                };
-                isa.store(self.dst.add(j * lanes), v);
+            if self.src.is_null() {
+                for j in from..to {
+                    isa.store(self.dst.add(j * lanes), isa.zero());
+                }
+            } else {
+                for j in from..to {
+                    let p = self.src.add((j - self.lo) * self.in_ps);
+                    let v = if self.tail {
+                        load_block::<I, true>(isa, p, self.mask)
+                    } else {
+                        load_block::<I, false>(isa, p, self.mask)
+                    };
+                    isa.store(self.dst.add(j * lanes), v);
+                }
             }
         }
         self.done = to;
@@ -456,7 +478,7 @@ impl<I: Simd> RowCopy<I> {
     #[inline(always)]
     pub unsafe fn finish(&mut self) {
         // SAFETY: forwarded from the caller.
-        unsafe { self.copy(self.pw) }
+        unsafe { self.copy(self.hi) }
     }
 }
 
