@@ -16,11 +16,22 @@
 //! only, no stores: the cost is fetching input lines 1 KiB apart (~4 cycles a line even
 //! with one input reused from L2), not the ring's stores. Copied in a burst before each
 //! row, it hid little behind the tiles; copied in parts between kernel rows
-//! ([`Ring::SPREAD`]), it hides some of it for 7×7 and up.
+//! ([`Ring::SPREAD`]), it hides some of it for 7×7 and up. 5×5 in one run of the speed
+//! example (best of 3 alternating rounds, before the padding was zeroed once per block):
+//! 174 GFLOP/s with the copy, 217 when every copy reads the same two (L1-hot) input
+//! pixels, 230 so and without the padding's stores, 252 without the copy. The same layer with
+//! 272 channels (a 17-line pixel stride, whose lines spread over every L1 set; staged by
+//! force) ran 1.12×
+//! faster per channel, so much of the cost is the input's and output's lines evicting ring
+//! lines in the few L1 sets they share. Neither the TLB (inputs in 2 MiB pages: 5×5 the
+//! same, 3×3 1.15–1.3× faster) nor an L2-resident input (14×14×256: 1.00–1.07×) explains it.
 //! Measured and not kept (none was faster on every kernel size and ISA):
+//! - ring pixels two cache lines apart, the ring on the lines whose parity the block's
+//!   input lines do not have, so that they share no L1 set (AVX-512 5×5 0.80×, 7×7 0.88×);
 //! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead; with the
-//!   copy in parts also T1 of the next row or block, T0 one or two parts ahead): no gain
-//!   or slower;
+//!   copy in parts also T1 of the next row or block, T0 one or two parts ahead; T0/T1 two
+//!   or four rows ahead again with the padding zeroed once): no gain or slower (5×5
+//!   0.95×, 9×9 to 13×13 up to 1.02×);
 //! - two channel blocks per ring pixel (3×3 up to 1.2× faster, AVX2 5×5 much slower); on
 //!   AVX2, where two blocks fill a line, with the blocks' tiles taking turns at each tile
 //!   position so that each input and output line is touched once: 0.87–0.98× (two blocks
