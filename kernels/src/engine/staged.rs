@@ -16,15 +16,18 @@
 //! only, no stores: the cost is fetching input lines 1 KiB apart (~4 cycles a line even
 //! with one input reused from L2), not the ring's stores. Copied in a burst before each
 //! row, it hid little behind the tiles; copied in parts between kernel rows
-//! ([`Ring::SPREAD`]), it hides some of it for 7×7 and up. 5×5 in one run of the speed
-//! example (best of 3 alternating rounds, before the padding was zeroed once per block):
-//! 174 GFLOP/s with the copy, 217 when every copy reads the same two (L1-hot) input
-//! pixels, 230 so and without the padding's stores, 252 without the copy. The same layer with
-//! 272 channels (a 17-line pixel stride, whose lines spread over every L1 set; staged by
-//! force) ran 1.12×
-//! faster per channel, so much of the cost is the input's and output's lines evicting ring
-//! lines in the few L1 sets they share. Neither the TLB (inputs in 2 MiB pages: 5×5 the
-//! same, 3×3 1.15–1.3× faster) nor an L2-resident input (14×14×256: 1.00–1.07×) explains it.
+//! ([`Ring::SPREAD`]), it hides some of it for 7×7 and up.
+//!
+//! 5×5 in one run of the speed example (best of 3 alternating rounds, before the padding
+//! was zeroed once per block): 174 GFLOP/s with the copy, 217 when every copy reads the
+//! same two (L1-hot) input pixels, 230 so and without the padding's stores, 252 without the
+//! copy. The same layer with 272 channels (a 17-line pixel stride, whose lines spread over
+//! every L1 set; staged by force) ran 1.12× faster per channel (207 against 184 GFLOP/s,
+//! one run): about a third of the copy's cost is the input's and output's lines evicting
+//! ring lines in the few L1 sets they share. Neither
+//! the TLB (inputs in 2 MiB pages: 5×5 the same, 3×3 1.15–1.3× faster) nor an L2-resident
+//! input (14×14×256: 1.00–1.07×) explains it.
+//!
 //! Measured and not kept (none was faster on every kernel size and ISA):
 //! - ring pixels two cache lines apart, the ring on the lines whose parity the block's
 //!   input lines do not have, so that they share no L1 set (AVX-512 5×5 0.80×, 7×7 0.88×);
