@@ -377,12 +377,21 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         for (ky, row) in rows.iter_mut().enumerate() {
             *row = ring.wrapping_add(wrap(top_slot + ky * D, Self::SLOTS) * slot);
         }
+        // Kernel rows whose input row lies in the input: the others hold zeros, and their
+        // taps are skipped.
+        let (ky0, ky1) = (
+            (0..K).find(|&ky| top + (ky * D) as isize >= 0).unwrap_or(K),
+            (0..K)
+                .rposition(|ky| top + ((ky * D) as isize) < g.in_h as isize)
+                .map_or(0, |ky| ky + 1),
+        );
+        let ky1 = ky1.max(ky0);
         let io = TileIo {
-            row0: rows[0],
+            row0: rows[ky0.min(K - 1)],
             row_step: 0,
-            nrows: K,
-            ring: rows.as_ptr(),
-            w: self.w,
+            nrows: ky1 - ky0,
+            ring: rows.as_ptr().wrapping_add(ky0),
+            w: self.w.wrapping_add(ky0 * K * lanes),
             ix0: 0,
             in_w: self.pw,
             in_ps: lanes,
