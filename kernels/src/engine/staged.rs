@@ -6,9 +6,10 @@
 //! other, so that every load comes from L2 at half speed or worse. In the ring a block's
 //! pixels are contiguous, the window of `(K − 1)·D + 1` rows stays in L1 while the block's
 //! rows are swept top to bottom (each input line is fetched once, then read `K²` times
-//! from L1), and padding is plain zeros: every full tile runs unchecked. The price is the
-//! copy and the padding taps, so [`chosen`] takes this path only where the padding is a
-//! small part of the work.
+//! from L1), and padding is plain zeros: every full tile runs unchecked (kernel rows
+//! outside the input are skipped, padding columns computed). The price is the copy and the
+//! padding columns' taps, so [`chosen`] takes this path only where the padding is a small
+//! part of the work.
 //!
 //! Where the time goes (Zen 5, AVX-512, 28×28×256, inputs rotating through 8 MiB): without
 //! the copy, the 5×5 and 7×7 tiles and their stores run at 93–96% of the FMA peak. The copy
