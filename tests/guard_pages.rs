@@ -364,11 +364,14 @@ fn kernels_stay_inside_guarded_slices() {
                 false,
             ));
         }
-        // The staged path (a ring of rows copied from the input): stride 1, 1 KiB pixels.
+        // The staged path (a ring of rows copied from the input): stride 1, 1 KiB pixels;
+        // 8 blocks on a 28-wide map take two blocks a ring pixel with AVX-512 (K ≤ 9).
         if s == 1 && i < kernels.len() - generic.len() {
             cases.push((k, s, d, 47, 64, 4 * kernels.len() + 3 * i, true));
+            cases.push((k, s, d, 126, 28, 4 * kernels.len() + 3 * i + 1, true));
         }
     }
+    let mut pairs = 0;
     for (k, stride, dilation, c, w, n, staged) in cases {
         let reach = (k - 1) * dilation;
         let h = if staged {
@@ -465,6 +468,7 @@ fn kernels_stay_inside_guarded_slices() {
                 staged,
                 "{isa} {geom:?}"
             );
+            pairs += usize::from(mixconv_kernels::staged_blocks(isa, &geom) == 2);
             let (packed, packed_bias) = pack(&hwc, &bias, k, c, isa.lanes());
             assert_eq!(Some(packed.len()), geom.packed_weights_len(isa.lanes()));
             for side in [Side::End, Side::Start] {
@@ -536,5 +540,8 @@ fn kernels_stay_inside_guarded_slices() {
                 }
             }
         }
+    }
+    if mixconv_kernels::Isa::Avx512.is_available() {
+        assert!(pairs > 0, "no case ran two blocks a ring pixel");
     }
 }

@@ -142,3 +142,31 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
         && specialized_name(isa, k, s, d).is_some()
         && engine::staged::chosen(geom, k, s, d, isa.lanes())
 }
+
+/// How many channel blocks side by side the staged path copies into each pixel of its ring
+/// for this geometry: 0 where it does not run staged ([`staged`]); 2 with AVX-512 where the
+/// group has an even number of 16-channel blocks and the ring holds the whole output width
+/// (each pixel then fetches two adjacent cache lines); else 1. The tiles, and so the
+/// results, are the same either way.
+///
+/// ```
+/// use mixconv_kernels::{Geometry, Isa, staged_blocks};
+/// let g = Geometry {
+///     batch: 1, in_h: 28, in_w: 28, out_h: 28, out_w: 28, kernel: 5, dilation: 1,
+///     stride: 1, pad_top: 2, pad_left: 2, channels: 256, in_channel_offset: 0,
+///     in_pixel_stride: 256, out_channel_offset: 0, out_pixel_stride: 256,
+/// };
+/// assert_eq!(staged_blocks(Isa::Avx512, &g), 2);
+/// assert_eq!(staged_blocks(Isa::Avx2, &g), 1);
+/// let odd = Geometry { channels: 240, ..g }; // 15 blocks
+/// assert_eq!(staged_blocks(Isa::Avx512, &odd), 1);
+/// let direct = Geometry { channels: 240, in_pixel_stride: 240, out_pixel_stride: 240, ..g };
+/// assert_eq!(staged_blocks(Isa::Avx512, &direct), 0);
+/// ```
+pub fn staged_blocks(isa: Isa, geom: &Geometry) -> usize {
+    if staged(isa, geom) {
+        engine::staged::pixel_blocks(geom, geom.kernel, geom.stride, geom.dilation, isa.lanes())
+    } else {
+        0
+    }
+}

@@ -7,7 +7,7 @@
 
 use mixconv_kernels::{
     Activation, Epilogue, Geometry, Isa, KernelError, Region, SPECIALIZED, depthwise, microkernel,
-    staged,
+    staged, staged_blocks,
 };
 
 /// A deterministic xorshift generator.
@@ -84,7 +84,9 @@ struct Case {
     staged: Option<bool>,
 }
 
-fn run_case(isa: Isa, case: &Case, rng: &mut Rng) {
+/// Runs a case and checks it; returns the channel blocks a staged ring pixel held (0: the
+/// direct path ran).
+fn run_case(isa: Isa, case: &Case, rng: &mut Rng) -> usize {
     let Case {
         k,
         s,
@@ -216,6 +218,7 @@ fn run_case(isa: Isa, case: &Case, rng: &mut Rng) {
             }
         }
     }
+    staged_blocks(isa, &g)
 }
 
 fn isas() -> Vec<Isa> {
@@ -409,6 +412,55 @@ fn staged_path_matches_reference() {
         }
     }
     eprintln!("{cases} cases");
+}
+
+/// The staged path with two channel blocks side by side in each ring pixel (AVX-512, an
+/// even block count, MixNet-like 28-wide maps): full and partial last blocks, sub-regions,
+/// epilogues; an odd block count falls back to one block a pixel.
+#[test]
+fn staged_pairs_match_reference() {
+    let mut rng = Rng(0x009a_14ed_b10c);
+    let mut pairs = 0;
+    for isa in isas().into_iter().filter(|i| i.lanes() == 16) {
+        let l = isa.lanes();
+        for (i, &(k, s, d)) in SPECIALIZED.iter().filter(|t| t.1 == 1).enumerate() {
+            let reach = (k - 1) * d + 1;
+            let (in_h, in_w, pad) = (reach + 6, 28, (reach - 1) / 2);
+            let (out_h, out_w) = (
+                out_size(in_h, k, s, d, pad, pad),
+                out_size(in_w, k, s, d, pad, pad),
+            );
+            for (j, c) in [8 * l, 8 * l - 3, 7 * l].into_iter().enumerate() {
+                let case = Case {
+                    k,
+                    s,
+                    d,
+                    c,
+                    in_h,
+                    in_w,
+                    pad_top: pad,
+                    pad_left: pad,
+                    out_h,
+                    out_w,
+                    act: Activation::ALL[(i + j) % 5],
+                    clamp: (i + j) % 2 == 0,
+                    region: (j == 1).then_some(((1, out_h - 1), (3, out_w - 2))),
+                    sub_slice: j == 2,
+                    in_stride: 256,
+                    staged: None,
+                };
+                let blocks = run_case(isa, &case, &mut rng);
+                if j == 2 {
+                    assert!(blocks < 2, "{case:?}: 7 blocks cannot pair");
+                }
+                pairs += usize::from(blocks == 2);
+            }
+        }
+    }
+    // K = 3, 5, 7 and 9 with dilation 1, 3×3 with dilation 2, full and partial.
+    if Isa::Avx512.is_available() {
+        assert!(pairs >= 10, "only {pairs} cases ran two blocks a pixel");
+    }
 }
 
 /// A weight that is not finite on a geometry that runs staged: its padding taps must stay

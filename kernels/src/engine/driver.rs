@@ -9,7 +9,7 @@
 use super::TileIo;
 use super::border::{ValidRows, interior};
 use super::generic::{self, GENERIC_WIDTH};
-use super::staged::{self, Ring};
+use super::staged;
 use super::store::Ep;
 use super::tile::{span, tile};
 use crate::job::Job;
@@ -36,14 +36,40 @@ pub(crate) unsafe fn run<
 ) {
     debug_assert!(job.geom.kernel == K && job.geom.stride == S && job.geom.dilation == D);
     debug_assert_eq!(job.lanes, I::LANES);
-    let g = job.geom;
-    let r = job.region;
-    let ep = Ep::new(isa, job.epilogue);
-    let blocks = Blocks::new(isa, g.channels);
-    if let Some(ring) = Ring::<I, K, S, D>::new(isa, job) {
-        // SAFETY: forwarded from the caller.
-        return unsafe { staged::run::<I, K, S, D, WB>(isa, job, ring, &ep, &blocks) };
+    // Each path in a function of its own: the code of one does not change the registers
+    // LLVM gives the other (an unrelated change to the staged path once made direct-path
+    // mixes 1.1× slower).
+    match staged::blocks_per_pixel(job, K, S, D, I::LANES) {
+        0 => isa.enabled(
+            #[inline(always)]
+            // SAFETY: forwarded from the caller.
+            || unsafe { direct::<I, K, S, D, WB>(isa, job) },
+        ),
+        // (Only 16 lanes pair blocks: the guard keeps the other ISAs from compiling it.)
+        2 if I::LANES == 16 => isa.enabled(
+            #[inline(always)]
+            // SAFETY: forwarded from the caller; two blocks a pixel were chosen.
+            || unsafe { staged::run::<I, K, S, D, WB, 2>(isa, job) },
+        ),
+        _ => isa.enabled(
+            #[inline(always)]
+            // SAFETY: forwarded from the caller; one block a pixel was chosen.
+            || unsafe { staged::run::<I, K, S, D, WB, 1>(isa, job) },
+        ),
     }
+}
+
+/// The direct path: tiles read the input in place.
+///
+/// # Safety
+/// As [`run`].
+#[inline(always)]
+unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const WB: usize>(
+    isa: I,
+    job: &Job,
+) {
+    let (g, r) = (job.geom, job.region);
+    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g.channels));
     let borders = StridedBorders::new::<K, S, D, WB>(g, r.cols.clone());
     for y in r.rows.clone() {
         let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
@@ -61,15 +87,15 @@ pub(crate) unsafe fn run<
             for b in 0..blocks.count {
                 let partial = blocks.partial(b);
                 // SAFETY: `block_io` gets a row, block and column of the region.
-                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, &blocks, K, D) };
+                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, blocks, K, D) };
                 t.ix0 = ix0;
                 // SAFETY: the tile's `w` outputs from `x` are in the region, and it runs
                 // unchecked only when its whole input window is inside the input.
                 unsafe {
                     if partial || I::FREE_MASKS {
-                        tile_of_width::<I, K, S, D, WB, true>(isa, &t, &ep, w, unchecked)
+                        tile_of_width::<I, K, S, D, WB, true>(isa, &t, ep, w, unchecked)
                     } else {
-                        tile_of_width::<I, K, S, D, WB, false>(isa, &t, &ep, w, unchecked)
+                        tile_of_width::<I, K, S, D, WB, false>(isa, &t, ep, w, unchecked)
                     }
                 }
             }
@@ -279,8 +305,9 @@ pub(crate) struct Blocks<I: Simd> {
 }
 
 impl<I: Simd> Blocks<I> {
+    /// The blocks of a group of `channels` channels.
     #[inline(always)]
-    fn new(isa: I, channels: usize) -> Self {
+    pub fn new(isa: I, channels: usize) -> Self {
         let count = channels.div_ceil(I::LANES);
         let tail = channels - (count - 1) * I::LANES;
         Blocks {

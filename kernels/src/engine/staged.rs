@@ -1,5 +1,6 @@
-//! The staged path: for each column strip and channel block, the block's input rows are
-//! copied, zero-padded, into a ring of rows on the stack, and every tile reads the ring.
+//! The staged path: for each column strip and channel block (or pair of blocks side by
+//! side, [`pixel_blocks`]), the blocks' input rows are copied, zero-padded, into a ring of
+//! rows on the stack, and every tile reads the ring.
 //!
 //! Why: in NHWC a channel block's pixels are a whole pixel stride apart. With power-of-two
 //! strides (256 channels: 1 KiB) a tile's input lines fall into a few L1 sets and evict each
@@ -36,7 +37,8 @@
 //!   copy in parts also T1 of the next row or block, T0 one or two parts ahead; T0/T1 two
 //!   or four rows ahead again with the padding zeroed once): no gain or slower (5×5
 //!   0.95×, 9×9 to 13×13 up to 1.02×);
-//! - two channel blocks per ring pixel (3×3 up to 1.2× faster, AVX2 5×5 much slower); on
+//! - two channel blocks per ring pixel for every ISA (now AVX-512 only: [`pixel_blocks`];
+//!   AVX2 5×5 much slower); on
 //!   AVX2, where two blocks fill a line, with the blocks' tiles taking turns at each tile
 //!   position so that each input and output line is touched once: 0.87–0.98× (two blocks
 //!   gained under 1.05× over the same code with one, which itself cost about 0.9×);
@@ -109,6 +111,35 @@ pub(crate) fn chosen(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -
     h > 0 && w > 0 && all <= max_padded_ratio(k) * h as f64 * w as f64
 }
 
+/// Whether a job runs staged and with how many channel blocks side by side in a ring
+/// pixel: 0 (direct: not [`chosen`], or a weight is not finite, since a padding tap computes
+/// 0·w, which must be 0), else [`pixel_blocks`].
+pub(crate) fn blocks_per_pixel(job: &Job, k: usize, s: usize, d: usize, lanes: usize) -> usize {
+    if !chosen(job.geom, k, s, d, lanes) || !job.weights_finite() {
+        0
+    } else {
+        pixel_blocks(job.geom, k, s, d, lanes)
+    }
+}
+
+/// Channel blocks side by side in a ring pixel of a staged geometry: 2 with 16 lanes where
+/// the block count is even and a strip of two blocks spans the output's width, else 1. Two
+/// blocks a pixel halve the input streams the copy starts (each pixel's fetch is 128 bytes
+/// rather than 64). Measured on Zen 5, AVX-512, 28×28×256: a copy loop alone 1.5× faster
+/// (12.1 → 7.8 µs, input in L2); K = 3 to 9 1.02–1.17× faster (speed example, 4 rounds
+/// alternating). AVX2's two blocks share one line (tried before: slower). The tiles are the
+/// same either way, so the results are too.
+pub(crate) fn pixel_blocks(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -> usize {
+    if lanes == 16
+        && g.blocks(lanes).is_multiple_of(2)
+        && max_columns(k, s, d, 2 * lanes) >= g.out_w.max(MAX_TILE_WIDTH)
+    {
+        2
+    } else {
+        1
+    }
+}
+
 /// Of the 64 L1 sets, how many the lines of pixels `stride_bytes` apart fall into.
 fn l1_sets(stride_bytes: usize) -> usize {
     if !stride_bytes.is_multiple_of(64) {
@@ -133,10 +164,11 @@ fn valid_taps(out: usize, k: usize, s: usize, d: usize, pad: usize, n: usize) ->
         .sum()
 }
 
-/// Output columns whose window of ring slots fits the ring (0 if not even one does).
-fn max_columns(k: usize, s: usize, d: usize, lanes: usize) -> usize {
+/// Output columns whose window of ring slots, `pixel` floats a pixel, fits the ring (0 if
+/// not even one does).
+fn max_columns(k: usize, s: usize, d: usize, pixel: usize) -> usize {
     let slots = (k - 1) * d + 1 + s;
-    let max_pw = RING_FLOATS / (slots * lanes);
+    let max_pw = RING_FLOATS / (slots * pixel);
     if max_pw < span(k, s, d, 1) {
         0
     } else {
@@ -144,13 +176,14 @@ fn max_columns(k: usize, s: usize, d: usize, lanes: usize) -> usize {
     }
 }
 
-/// Runs a job whose [`Ring`] exists: for each column strip, channel block, output row (the
-/// ring takes the rows entering the window; with [`Ring::SPREAD`] the row ahead is copied
-/// in parts between the tiles' kernel rows), full-width unchecked tile (the ring is as wide
-/// as whole tiles; a strip's last tile stores only the outputs that are in the region).
+/// Runs a staged job with `NB` channel blocks a ring pixel: for each column strip, `NB`
+/// blocks, output row (the ring takes the rows entering the window; with [`Ring::SPREAD`]
+/// the row ahead is copied in parts between the tiles' kernel rows), block, full-width
+/// unchecked tile (the ring is as wide as whole tiles; a strip's last tile stores only the
+/// outputs that are in the region).
 ///
 /// # Safety
-/// As [`super::driver::run`], whose `ep` and `blocks` these are.
+/// As [`super::driver::run`]; [`blocks_per_pixel`] returned `NB` for the job.
 #[inline(always)]
 pub(crate) unsafe fn run<
     I: Simd,
@@ -158,51 +191,57 @@ pub(crate) unsafe fn run<
     const S: usize,
     const D: usize,
     const WB: usize,
+    const NB: usize,
 >(
     isa: I,
     job: &Job,
-    mut ring: Ring<I, K, S, D>,
-    ep: &Ep<I>,
-    blocks: &Blocks<I>,
 ) {
     let (g, r) = (job.geom, job.region);
-    let strip = max_columns(K, S, D, I::LANES) / WB * WB;
+    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g.channels));
+    let mut ring = Ring::<I, K, S, D, NB>::new(isa, job);
+    let strip = max_columns(K, S, D, NB * I::LANES) / WB * WB;
     debug_assert!(strip >= WB);
     let mut c0 = r.cols.start;
     while c0 < r.cols.end {
         let c1 = (c0 + strip).min(r.cols.end);
-        for b in 0..blocks.count {
-            let tail = blocks.partial(b);
+        for b in (0..blocks.count).step_by(NB) {
             let tiles = (c1 - c0).div_ceil(WB);
-            // SAFETY: the strip's whole tiles are at most `strip` ≤ max_columns columns.
-            unsafe { ring.start(b, tail, blocks.mask(b), c0, tiles * WB) };
+            // SAFETY: the strip's whole tiles are at most `strip` ≤ max_columns columns at
+            // NB blocks a pixel; blocks b .. b + NB exist (`Ring::new`).
+            unsafe { ring.start(b, blocks, c0, tiles * WB) };
             for y in r.rows.clone() {
-                let mut rows = [core::ptr::null::<f32>(); K];
+                let mut rows = [[core::ptr::null::<f32>(); K]; NB];
                 // SAFETY: y is a row of the region, rows are swept downwards.
                 let (mut t, mut ahead) = unsafe { ring.tile_io(y, y + 1 < r.rows.end, &mut rows) };
                 // The row ahead, if it is left to copy, in equal parts before each kernel row
                 // of the row's tiles.
                 if let Some(c) = ahead.as_mut() {
-                    c.in_parts(tiles * K);
+                    c.in_parts(tiles * K * NB);
                 }
-                let row_out = t.out;
-                let mut x = c0;
-                while x < c1 {
-                    t.ix0 = ((x - c0) * S) as isize;
-                    // SAFETY: output x of the row is in the region.
-                    t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
-                    let n = (c1 - x).min(WB);
-                    // SAFETY: the tile's first n outputs are in the region; its rows are
-                    // filled ring slots as wide as the strip's whole tiles, so its window
-                    // lies in them; the copy ahead writes only the slot of the row ahead.
-                    unsafe {
-                        if tail || I::FREE_MASKS {
-                            tile::<I, K, S, D, WB, false, true>(isa, &t, ep, n, &mut ahead)
-                        } else {
-                            tile::<I, K, S, D, WB, false, false>(isa, &t, ep, n, &mut ahead)
+                for (j, rows) in rows.iter().enumerate() {
+                    let tail = blocks.partial(b + j);
+                    // SAFETY: block b + j is one of the pass's.
+                    unsafe { ring.block(&mut t, j, rows) };
+                    let row_out = t.out;
+                    let mut x = c0;
+                    while x < c1 {
+                        t.ix0 = ((x - c0) * S) as isize;
+                        // SAFETY: output x of the row is in the region.
+                        t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
+                        let n = (c1 - x).min(WB);
+                        // SAFETY: the tile's first n outputs are in the region; its rows are
+                        // filled ring slots as wide as the strip's whole tiles, so its window
+                        // lies in them; the copy ahead writes only the slot of the row ahead.
+                        unsafe {
+                            if tail || I::FREE_MASKS {
+                                tile::<I, K, S, D, WB, false, true>(isa, &t, ep, n, &mut ahead)
+                            } else {
+                                tile::<I, K, S, D, WB, false, false>(isa, &t, ep, n, &mut ahead)
+                            }
                         }
+                        x += WB;
                     }
-                    x += WB;
+                    t.out = row_out;
                 }
                 if let Some(c) = ahead.as_mut() {
                     // SAFETY: the slot of the row ahead is not one the tiles read; they are done.
@@ -219,9 +258,10 @@ pub(crate) unsafe fn run<
 #[repr(align(64))]
 struct RingBuf([MaybeUninit<f32>; RING_FLOATS]);
 
-/// A channel block's input rows for one column strip: `SLOTS` slots of `pw` pixels ×
-/// `LANES`, input rows entering in slot order, zeros outside the input.
-pub(crate) struct Ring<'j, I: Simd, const K: usize, const S: usize, const D: usize> {
+/// `NB` channel blocks' input rows for one column strip: `SLOTS` slots of `pw` pixels ×
+/// `NB · LANES`, input rows entering in slot order, zeros outside the input.
+pub(crate) struct Ring<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usize>
+{
     isa: I,
     job: &'j Job<'j>,
     buf: RingBuf,
@@ -229,18 +269,27 @@ pub(crate) struct Ring<'j, I: Simd, const K: usize, const S: usize, const D: usi
     c0: usize,
     pw: usize,
     ix_start: isize,
-    /// The block: index, whether partial, its lane mask, weights and bias.
+    /// The pass: its first block (of `NB` side by side in a ring pixel, `NB · LANES`
+    /// floats), whether its last one is partial, that one's lane mask; each block's weights
+    /// and bias.
     b: usize,
     tail: bool,
     mask: I::Mask,
-    w: *const f32,
-    bias: I::V,
+    full: I::Mask,
+    w: [*const f32; NB],
+    bias: [I::V; NB],
+    /// Of the current output row: the first kernel row in the input, the pass's first
+    /// block of the strip's first output.
+    ky0: usize,
+    out: *mut f32,
     /// Input rows `next − rows .. next` are in the ring; row `next` goes to slot `next_slot`.
     next: isize,
     next_slot: usize,
 }
 
-impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K, S, D> {
+impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usize>
+    Ring<'j, I, K, S, D, NB>
+{
     /// Input rows one output row reads.
     const ROWS: usize = (K - 1) * D + 1;
     /// Slots: `ROWS + S`, so that the next output row's rows are copied one row ahead of
@@ -256,14 +305,10 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
     /// tiles instead, 5×5 1.03× faster, 3×3 1.14× slower, the others unchanged).
     const SPREAD: bool = I::REGISTERS >= 32 && K >= 5 && S == 1;
 
-    /// The ring for a job with this kernel, stride and dilation, if [`chosen`] takes its
-    /// geometry and its weights are finite (a padding tap computes 0·w, which must be 0).
+    /// The (empty) ring for a job with this kernel, stride and dilation.
     #[inline(always)]
-    pub fn new(isa: I, job: &'j Job<'j>) -> Option<Self> {
-        if !chosen(job.geom, K, S, D, I::LANES) || !job.weights_finite() {
-            return None;
-        }
-        Some(Ring {
+    fn new(isa: I, job: &'j Job<'j>) -> Self {
+        Ring {
             isa,
             job,
             buf: RingBuf([const { MaybeUninit::uninit() }; RING_FLOATS]),
@@ -273,36 +318,41 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
             b: 0,
             tail: false,
             mask: isa.mask(I::LANES),
-            w: core::ptr::null(),
-            bias: isa.zero(),
+            full: isa.mask(I::LANES),
+            w: [core::ptr::null(); NB],
+            bias: [isa.zero(); NB],
+            ky0: 0,
+            out: core::ptr::null_mut(),
             next: isize::MIN,
             next_slot: 0,
-        })
+        }
     }
 
-    /// Starts block `b` (`mask` its lanes) on the strip of `cols` output columns from `c0`
-    /// (some may lie past the region: their pixels are zeros or input that is not stored):
-    /// the ring is empty.
+    /// Starts blocks `b .. b + NB` on the strip of `cols` output columns from `c0` (some
+    /// may lie past the region: their pixels are zeros or input that is not stored): the
+    /// ring is empty.
     ///
     /// # Safety
-    /// `cols ≤ max_columns(K, S, D, LANES)`, so that the ring holds `SLOTS` slots of the
-    /// strip's pixels.
+    /// `cols ≤ max_columns(K, S, D, NB · LANES)`, so that the ring holds `SLOTS` slots of
+    /// the strip's pixels; `b + NB ≤ blocks.count`.
     #[inline(always)]
-    pub unsafe fn start(&mut self, b: usize, tail: bool, mask: I::Mask, c0: usize, cols: usize) {
+    pub unsafe fn start(&mut self, b: usize, blocks: &Blocks<I>, c0: usize, cols: usize) {
         let g = self.job.geom;
-        debug_assert!(cols <= max_columns(K, S, D, I::LANES));
-        debug_assert!(b < g.blocks(I::LANES));
+        debug_assert!(cols <= max_columns(K, S, D, NB * I::LANES));
+        debug_assert!(b + NB <= g.blocks(I::LANES));
         self.c0 = c0;
         self.pw = span(K, S, D, cols);
         self.ix_start = (c0 * S) as isize - g.pad_left as isize;
         self.b = b;
-        self.tail = tail;
-        self.mask = mask;
-        // SAFETY: block b's weights and bias are in the packed slices (`Job::new` checked
-        // their lengths for every block; b < blocks).
-        unsafe {
-            self.w = self.job.weights.add(b * K * K * I::LANES);
-            self.bias = self.isa.load(self.job.bias.add(b * I::LANES));
+        self.tail = blocks.partial(b + NB - 1);
+        self.mask = blocks.mask(b + NB - 1);
+        for j in 0..NB {
+            // SAFETY: block b + j's weights and bias are in the packed slices (`Job::new`
+            // checked their lengths for every block; b + j < blocks).
+            unsafe {
+                self.w[j] = self.job.weights.add((b + j) * K * K * I::LANES);
+                self.bias[j] = self.isa.load(self.job.bias.add((b + j) * I::LANES));
+            }
         }
         self.next = isize::MIN;
         self.next_slot = 0;
@@ -311,13 +361,18 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         // them with each row: AVX-512 5×5 1.07–1.18× faster, the other sizes and AVX2 the same.
         let (lo, hi) = self.columns();
         let ring = self.buf.0.as_mut_ptr().cast::<f32>();
+        let pixel = NB * I::LANES;
         for slot in 0..Self::SLOTS {
             for j in (0..lo).chain(hi..self.pw) {
-                // SAFETY: slot pixels j < pw lie in the ring (cols fit it: caller).
-                unsafe {
-                    self.isa
-                        .store(ring.add((slot * self.pw + j) * I::LANES), self.isa.zero())
-                };
+                for k in 0..NB {
+                    // SAFETY: slot pixels j < pw lie in the ring (cols fit it: caller).
+                    unsafe {
+                        self.isa.store(
+                            ring.add((slot * self.pw + j) * pixel + k * I::LANES),
+                            self.isa.zero(),
+                        )
+                    };
+                }
             }
         }
     }
@@ -344,11 +399,11 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         &mut self,
         y: usize,
         ahead: bool,
-        rows: &mut [*const f32; K],
-    ) -> (TileIo<I>, Option<RowCopy<I>>) {
+        rows: &mut [[*const f32; K]; NB],
+    ) -> (TileIo<I>, Option<RowCopy<I, NB>>) {
         let g = self.job.geom;
         let lanes = I::LANES;
-        let slot = self.pw * lanes;
+        let slot = self.pw * NB * lanes;
         debug_assert!(Self::SLOTS * slot <= RING_FLOATS);
         let ring = self.buf.0.as_mut_ptr().cast::<f32>();
         let top = (y * S) as isize - g.pad_top as isize;
@@ -375,8 +430,10 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
         let back = (self.next - top) as usize;
         debug_assert!(back <= Self::SLOTS);
         let top_slot = wrap(self.next_slot + Self::SLOTS - back, Self::SLOTS);
-        for (ky, row) in rows.iter_mut().enumerate() {
-            *row = ring.wrapping_add(wrap(top_slot + ky * D, Self::SLOTS) * slot);
+        for (j, rows) in rows.iter_mut().enumerate() {
+            for (ky, row) in rows.iter_mut().enumerate() {
+                *row = ring.wrapping_add(wrap(top_slot + ky * D, Self::SLOTS) * slot + j * lanes);
+            }
         }
         // Kernel rows whose input row lies in the input: the others hold zeros, and their
         // taps are skipped.
@@ -387,22 +444,41 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
                 .map_or(0, |ky| ky + 1),
         );
         let ky1 = ky1.max(ky0);
+        self.ky0 = ky0;
+        // SAFETY: (y, c0) is in the region.
+        self.out = unsafe { self.job.output_pixel(y, self.c0).add(self.b * lanes) };
         let io = TileIo {
-            row0: rows[ky0.min(K - 1)],
+            row0: rows[0][ky0.min(K - 1)],
             row_step: 0,
             nrows: ky1 - ky0,
-            ring: rows.as_ptr().wrapping_add(ky0),
-            w: self.w.wrapping_add(ky0 * K * lanes),
+            ring: rows[0].as_ptr().wrapping_add(ky0),
+            w: self.w[0].wrapping_add(ky0 * K * lanes),
             ix0: 0,
             in_w: self.pw,
-            in_ps: lanes,
-            // SAFETY: (y, c0) is in the region.
-            out: unsafe { self.job.output_pixel(y, self.c0).add(self.b * lanes) },
+            in_ps: NB * lanes,
+            out: self.out,
             out_ps: g.out_pixel_stride,
-            bias: self.bias,
-            mask: self.mask,
+            bias: self.bias[0],
+            mask: self.full,
         };
         (io, left)
+    }
+
+    /// Points `t` (from [`Self::tile_io`] for the same row) at the pass's block `j`, whose
+    /// ring rows `rows` are.
+    ///
+    /// # Safety
+    /// `j` is less than the pass's blocks.
+    #[inline(always)]
+    pub unsafe fn block(&self, t: &mut TileIo<I>, j: usize, rows: &[*const f32; K]) {
+        let lanes = I::LANES;
+        t.row0 = rows[self.ky0.min(K - 1)];
+        t.ring = rows.as_ptr().wrapping_add(self.ky0);
+        t.w = self.w[j].wrapping_add(self.ky0 * K * lanes);
+        t.bias = self.bias[j];
+        t.mask = if j + 1 == NB { self.mask } else { self.full };
+        // SAFETY: block b + j's channels of the row's first output are in the region.
+        t.out = unsafe { self.out.add(j * lanes) };
     }
 
     /// The copy of input row `iy`'s strip pixels of the block to `dst`, those in the
@@ -412,7 +488,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
     /// # Safety
     /// `dst .. dst + pw·LANES` is writable and stays so while the copy is used.
     #[inline(always)]
-    unsafe fn row_copy(&self, iy: isize, dst: *mut f32) -> RowCopy<I> {
+    unsafe fn row_copy(&self, iy: isize, dst: *mut f32) -> RowCopy<I, NB> {
         let (lo, hi) = self.columns();
         let src = if lo < hi && iy >= 0 && (iy as usize) < self.job.geom.in_h {
             // SAFETY: pixel (iy, ix_start + lo) is inside the input, block b of its channels
@@ -443,7 +519,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize> Ring<'j, I, K,
 /// The copy of one input row's strip pixels of a channel block into a ring slot, done in
 /// parts: slot pixels `done .. hi` are left. They come from the input (`src` is pixel `lo`'s
 /// block, `in_ps` elements to the next), or are zeros if `src` is null (a padding row).
-pub(crate) struct RowCopy<I: Simd> {
+pub(crate) struct RowCopy<I: Simd, const NB: usize> {
     isa: I,
     src: *const f32,
     in_ps: usize,
@@ -457,7 +533,7 @@ pub(crate) struct RowCopy<I: Simd> {
     part: usize,
 }
 
-impl<I: Simd> RowCopy<I> {
+impl<I: Simd, const NB: usize> RowCopy<I, NB> {
     /// Makes [`BeforeRow::before_row`] copy the slot in `calls` equal parts.
     #[inline(always)]
     pub fn in_parts(&mut self, calls: usize) {
@@ -478,17 +554,24 @@ impl<I: Simd> RowCopy<I> {
         unsafe {
             if self.src.is_null() {
                 for j in from..to {
-                    isa.store(self.dst.add(j * lanes), isa.zero());
+                    for k in 0..NB {
+                        isa.store(self.dst.add((j * NB + k) * lanes), isa.zero());
+                    }
                 }
             } else {
                 for j in from..to {
                     let p = self.src.add((j - self.lo) * self.in_ps);
+                    let d = self.dst.add(j * NB * lanes);
+                    for k in 0..NB - 1 {
+                        isa.store(d.add(k * lanes), isa.load(p.add(k * lanes)));
+                    }
+                    let k = NB - 1;
                     let v = if self.tail {
-                        load_block::<I, true>(isa, p, self.mask)
+                        load_block::<I, true>(isa, p.add(k * lanes), self.mask)
                     } else {
-                        load_block::<I, false>(isa, p, self.mask)
+                        load_block::<I, false>(isa, p.add(k * lanes), self.mask)
                     };
-                    isa.store(self.dst.add(j * lanes), v);
+                    isa.store(d.add(k * lanes), v);
                 }
             }
         }
@@ -509,7 +592,7 @@ impl<I: Simd> RowCopy<I> {
 /// The row ahead's copy, if any is left: one part before each kernel row of the tiles.
 /// Its contract is [`RowCopy::copy`]'s: the ring that made it is alive, and the tiles read
 /// other slots than the copy's.
-impl<I: Simd> BeforeRow for Option<RowCopy<I>> {
+impl<I: Simd, const NB: usize> BeforeRow for Option<RowCopy<I, NB>> {
     #[inline(always)]
     unsafe fn before_row(&mut self) {
         if let Some(c) = self {

@@ -19,6 +19,9 @@ impl Avx512 {
     }
 }
 
+// Never inlined, so that each path the engine runs in it (direct, staged) gets registers of
+// its own (`driver::run`).
+#[inline(never)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn with_features<R>(f: impl FnOnce() -> R) -> R {
     f()
