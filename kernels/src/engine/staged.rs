@@ -1,6 +1,6 @@
 //! The staged path: for each column strip and channel block (or pair of blocks side by
-//! side, [`pixel_blocks`]), the blocks' input rows are copied, zero-padded, into a ring of
-//! rows on the stack, and every tile reads the ring.
+//! side, [`pixel_blocks`]), the blocks' input rows are copied, with zeros in the padding
+//! columns, into a ring of rows on the stack, and every tile reads the ring.
 //!
 //! Why: in NHWC a channel block's pixels are a whole pixel stride apart. With power-of-two
 //! strides (256 channels: 1 KiB) a tile's input lines fall into a few L1 sets and evict each
@@ -259,7 +259,8 @@ pub(crate) unsafe fn run<
 struct RingBuf([MaybeUninit<f32>; RING_FLOATS]);
 
 /// `NB` channel blocks' input rows for one column strip: `SLOTS` slots of `pw` pixels ×
-/// `NB · LANES`, input rows entering in slot order, zeros outside the input.
+/// `NB · LANES`, input rows entering in slot order, zeros in the columns outside the input
+/// (rows outside it are not written: the tiles skip them).
 pub(crate) struct Ring<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usize>
 {
     isa: I,
@@ -435,7 +436,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
                 *row = ring.wrapping_add(wrap(top_slot + ky * D, Self::SLOTS) * slot + j * lanes);
             }
         }
-        // Kernel rows whose input row lies in the input: the others hold zeros, and their
+        // Kernel rows whose input row lies in the input: the others are not copied, and their
         // taps are skipped.
         let (ky0, ky1) = (
             (0..K).find(|&ky| top + (ky * D) as isize >= 0).unwrap_or(K),
@@ -481,15 +482,16 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         t.out = unsafe { self.out.add(j * lanes) };
     }
 
-    /// The copy of input row `iy`'s strip pixels of the block to `dst`, those in the
-    /// input's columns (the others are zeros since [`Ring::start`]): zeros where the row
-    /// lies outside the input (and in the lanes past the group).
+    /// The copy of input row `iy`'s strip pixels of the pass's blocks to `dst`, those in the
+    /// input's columns (the others are zeros since [`Ring::start`]; zeros in the lanes past
+    /// the group). Nothing if the row lies outside the input: the tiles skip its kernel
+    /// rows ([`Ring::tile_io`]).
     ///
     /// # Safety
-    /// `dst .. dst + pw·LANES` is writable and stays so while the copy is used.
+    /// `dst .. dst + pw·NB·LANES` is writable and stays so while the copy is used.
     #[inline(always)]
     unsafe fn row_copy(&self, iy: isize, dst: *mut f32) -> RowCopy<I, NB> {
-        let (lo, hi) = self.columns();
+        let (lo, mut hi) = self.columns();
         let src = if lo < hi && iy >= 0 && (iy as usize) < self.job.geom.in_h {
             // SAFETY: pixel (iy, ix_start + lo) is inside the input, block b of its channels
             // in the slice.
@@ -499,6 +501,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
                     .add(self.b * I::LANES)
             }
         } else {
+            hi = lo;
             core::ptr::null()
         };
         RowCopy {
@@ -516,9 +519,9 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
     }
 }
 
-/// The copy of one input row's strip pixels of a channel block into a ring slot, done in
+/// The copy of one input row's strip pixels of `NB` channel blocks into a ring slot, done in
 /// parts: slot pixels `done .. hi` are left. They come from the input (`src` is pixel `lo`'s
-/// block, `in_ps` elements to the next), or are zeros if `src` is null (a padding row).
+/// first block, `in_ps` elements to the next; null only if `lo == hi`, nothing to copy).
 pub(crate) struct RowCopy<I: Simd, const NB: usize> {
     isa: I,
     src: *const f32,
@@ -549,30 +552,23 @@ impl<I: Simd, const NB: usize> RowCopy<I, NB> {
     pub unsafe fn copy(&mut self, n: usize) {
         let (isa, lanes) = (self.isa, I::LANES);
         let (from, to) = (self.done, self.done.saturating_add(n).min(self.hi));
-        // SAFETY: slot pixels j < hi are writable and, if `src` is not null, pixels lo .. hi
-        // of the row are in the input (`Ring::row_copy`).
+        // SAFETY: slot pixels j < hi are writable and pixels lo .. hi of the row are in the
+        // input, the pass's blocks of them in the slice (`Ring::row_copy`); `src` is null
+        // only when that range is empty.
         unsafe {
-            if self.src.is_null() {
-                for j in from..to {
-                    for k in 0..NB {
-                        isa.store(self.dst.add((j * NB + k) * lanes), isa.zero());
-                    }
+            for j in from..to {
+                let p = self.src.add((j - self.lo) * self.in_ps);
+                let d = self.dst.add(j * NB * lanes);
+                for k in 0..NB - 1 {
+                    isa.store(d.add(k * lanes), isa.load(p.add(k * lanes)));
                 }
-            } else {
-                for j in from..to {
-                    let p = self.src.add((j - self.lo) * self.in_ps);
-                    let d = self.dst.add(j * NB * lanes);
-                    for k in 0..NB - 1 {
-                        isa.store(d.add(k * lanes), isa.load(p.add(k * lanes)));
-                    }
-                    let k = NB - 1;
-                    let v = if self.tail {
-                        load_block::<I, true>(isa, p.add(k * lanes), self.mask)
-                    } else {
-                        load_block::<I, false>(isa, p.add(k * lanes), self.mask)
-                    };
-                    isa.store(d.add(k * lanes), v);
-                }
+                let k = NB - 1;
+                let v = if self.tail {
+                    load_block::<I, true>(isa, p.add(k * lanes), self.mask)
+                } else {
+                    load_block::<I, false>(isa, p.add(k * lanes), self.mask)
+                };
+                isa.store(d.add(k * lanes), v);
             }
         }
         self.done = to;
