@@ -241,7 +241,6 @@ pub(crate) unsafe fn run<
                         }
                         x += WB;
                     }
-                    t.out = row_out;
                 }
                 if let Some(c) = ahead.as_mut() {
                     // SAFETY: the slot of the row ahead is not one the tiles read; they are done.
