@@ -387,8 +387,9 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
     }
 
     /// Brings output row `y`'s input rows (and, if `ahead`, row `y + 1`'s) into the ring
-    /// and returns the tile of `y`'s first strip column (`ix0` relative to the slot), its
-    /// `K` row pointers in `rows`. With [`Self::SPREAD`], row `y + 1`'s last input row is
+    /// and returns the tile of `y`'s first strip column (`ix0` relative to the slot) for the
+    /// pass's block 0 ([`Self::block`] points it at another), each block's `K` row pointers
+    /// in `rows`. With [`Self::SPREAD`], row `y + 1`'s last input row is
     /// not copied but returned as a [`RowCopy`], to be completed before the next call.
     ///
     /// # Safety
@@ -447,12 +448,12 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         self.ky0 = ky0;
         // SAFETY: (y, c0) is in the region.
         self.out = unsafe { self.job.output_pixel(y, self.c0).add(self.b * lanes) };
-        let io = TileIo {
-            row0: rows[0][ky0.min(K - 1)],
+        let mut io = TileIo {
+            row0: core::ptr::null(),
             row_step: 0,
             nrows: ky1 - ky0,
-            ring: rows[0].as_ptr().wrapping_add(ky0),
-            w: self.w[0].wrapping_add(ky0 * K * lanes),
+            ring: core::ptr::null(),
+            w: core::ptr::null(),
             ix0: 0,
             in_w: self.pw,
             in_ps: NB * lanes,
@@ -461,6 +462,8 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             bias: self.bias[0],
             mask: self.full,
         };
+        // SAFETY: block 0 is one of the pass's.
+        unsafe { self.block(&mut io, 0, &rows[0]) };
         (io, left)
     }
 
