@@ -2,13 +2,14 @@
 //!
 //! `cargo run --release -p mixconv-kernels --example speed [isa ...] [--valid] [-- filter]`
 //!
+//! `filter`: only the layers whose label (`name kK,K..`, e.g. `28x28x256 k5`) contains it.
 //! `SPEED_MIB=n`: input buffers total n MiB (default 8).
 //! `--valid`: no padding (every full tile runs the unchecked microkernel).
 //! Input, output and weights start on a cache line (64 bytes), as the crate's own benches.
 //!
 //! GFLOP/s = 2·K²·out_h·out_w·C / time (padding taps counted), median and best of 25 samples of
-//! ≥ 2 ms each; inputs rotate between buffers totalling ≥ 8 MiB so that they come from
-//! L2/L3 as in a network, not all from L1.
+//! ≥ 2 ms each; inputs and outputs rotate between buffers (inputs totalling ≥ 8 MiB) so that
+//! they come from L2/L3 as in a network (as the `mixconv` command's report), not from L1.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -74,7 +75,7 @@ struct Prepared {
     weights: Vec<Vec<f32>>,
     biases: Vec<Vec<f32>>,
     inputs: Vec<Vec<f32>>,
-    output: Vec<f32>,
+    outputs: Vec<Vec<f32>>,
     flops: f64,
 }
 
@@ -137,7 +138,7 @@ fn prepare(l: &Layer, isa: Isa, valid: bool) -> Prepared {
         weights,
         biases,
         inputs,
-        output: vec![0.0; out * out * c + 15],
+        outputs: vec![vec![0.0; out * out * c + 15]; nbuf],
         flops,
     }
 }
@@ -149,8 +150,8 @@ fn skip(v: &[f32]) -> usize {
 
 fn run(p: &mut Prepared, isa: Isa, buf: usize) {
     let epi = Epilogue::default();
-    let (in_len, out_len) = (p.inputs[buf].len() - 15, p.output.len() - 15);
-    let out_skip = skip(&p.output);
+    let (in_len, out_len) = (p.inputs[buf].len() - 15, p.outputs[buf].len() - 15);
+    let out_skip = skip(&p.outputs[buf]);
     for (i, g) in p.geoms.iter().enumerate() {
         let region = Region {
             batch: 0,
@@ -165,12 +166,12 @@ fn run(p: &mut Prepared, isa: Isa, buf: usize) {
             &p.inputs[buf][skip(&p.inputs[buf])..][..in_len],
             &p.weights[i][skip(&p.weights[i])..][..p.weights[i].len() - 15],
             &p.biases[i],
-            &mut p.output[out_skip..][..out_len],
+            &mut p.outputs[buf][out_skip..][..out_len],
             0,
         )
         .unwrap();
     }
-    black_box(&mut p.output);
+    black_box(&mut p.outputs[buf]);
 }
 
 fn main() {
@@ -197,10 +198,8 @@ fn main() {
         );
         for l in layers() {
             let ks: Vec<String> = l.groups.iter().map(|g| g.0.to_string()).collect();
-            if filter
-                .as_ref()
-                .is_some_and(|f| !l.name.contains(f.as_str()))
-            {
+            let label = format!("{} k{}", l.name, ks.join(","));
+            if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
                 continue;
             }
             let mut p = prepare(&l, isa, valid);
