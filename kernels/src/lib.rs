@@ -11,6 +11,7 @@
 //!   thin `run` that dispatches to the specialized kernels inside a `#[target_feature]`
 //!   function (`Simd::enabled`).
 //! - `engine/driver.rs`: the loops over rows, column tiles and channel blocks;
+//!   `engine/row_tiles.rs`: the tile widths a row is cut into;
 //!   `engine/staged.rs`: the ring of zero-padded input rows the driver copies a block's rows
 //!   into when the pixel stride aliases in L1 (see [`staged`]);
 //!   `engine/tile.rs`: the unrolled register-blocked microkernel (const K, stride, dilation,

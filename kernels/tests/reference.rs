@@ -237,8 +237,9 @@ fn out_size(input: usize, k: usize, s: usize, d: usize, pad: usize, pad_end: usi
     }
 }
 
-/// Map sizes (in_h, in_w) smaller than, equal to and larger than the kernel's reach, and
-/// one wide enough for interior (unchecked) 16-wide tiles at any stride.
+/// Map sizes (in_h, in_w) smaller than, equal to and larger than the kernel's reach, one
+/// 14 wide (MixNet's; stride 1 cuts its rows into two 7-wide tiles where full tiles are
+/// 8 to 12 wide), and one wide enough for interior (unchecked) 16-wide tiles at any stride.
 fn maps(k: usize, s: usize, d: usize) -> Vec<(usize, usize)> {
     let reach = (k - 1) * d + 1;
     vec![
@@ -247,6 +248,7 @@ fn maps(k: usize, s: usize, d: usize) -> Vec<(usize, usize)> {
         (reach, reach),
         (reach + 3, 2 * reach + 19),
         (5, 33),
+        (3, 14),
         (2, 3 * (15 * s + reach) + 5),
     ]
 }

@@ -3,12 +3,14 @@
 //! blocks and the output is written pixel by pixel), unless the job runs [`staged`]; the
 //! generic kernel: for each output row, channel block, column tile. A row's valid kernel rows are computed once; a full tile
 //! whose input window lies inside the input runs the unchecked microkernel, a border tile
-//! the checked one; a row's last columns run narrower tiles (7, 4, 2, 1 wide), except where
-//! [`StridedBorders`] lets a stride-2 row run more of its tiles unchecked.
+//! the checked one; narrower tiles (7, 4, 2, 1 wide) run a row's last columns, or, at stride 1,
+//! wherever [`RowTiles`] finds them faster; [`StridedBorders`] lets a stride-2 row run more
+//! of its tiles unchecked.
 
 use super::TileIo;
 use super::border::{ValidRows, interior};
 use super::generic::{self, GENERIC_WIDTH};
+use super::row_tiles::RowTiles;
 use super::staged;
 use super::store::Ep;
 use super::tile::{span, tile};
@@ -80,7 +82,13 @@ unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const 
         let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
         let mut x = r.cols.start;
         while x < r.cols.end {
-            let w = tile_width::<WB>(r.cols.end - x);
+            // Stride 1 cuts the row by estimated time, larger strides widest tile first
+            // (their borders adjust it).
+            let w = if S == 1 {
+                RowTiles::<WB>::next(r.cols.end - x)
+            } else {
+                tile_width::<WB>(r.cols.end - x)
+            };
             let ix0 = (x * S) as isize - g.pad_left as isize;
             let unchecked = w == WB && interior(ix0, span(K, S, D, WB), g.in_w);
             let (x0, w, ix0, unchecked) = if S > 1 && !unchecked {

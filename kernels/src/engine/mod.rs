@@ -8,6 +8,7 @@
 pub(crate) mod border;
 pub(crate) mod driver;
 pub(crate) mod generic;
+pub(crate) mod row_tiles;
 pub(crate) mod staged;
 pub(crate) mod store;
 pub(crate) mod tile;
