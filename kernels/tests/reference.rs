@@ -465,6 +465,44 @@ fn staged_pairs_match_reference() {
     }
 }
 
+/// The staged path with 7-wide tiles (AVX2's 7×7 kernel, whose full tile is 8 wide): a
+/// 28-wide map (4 tiles of 7 rather than 8) and a 21-wide sub-region, full and partial
+/// last blocks, epilogues.
+#[test]
+fn staged_seven_wide_tiles_match_reference() {
+    let mut rng = Rng(0x7e7e_11de);
+    let (k, s, d, pad) = (7, 1, 1, 3);
+    let (in_h, in_w) = (20, 28);
+    let (out_h, out_w) = (
+        out_size(in_h, k, s, d, pad, pad),
+        out_size(in_w, k, s, d, pad, pad),
+    );
+    for isa in isas().into_iter().filter(|&i| i == Isa::Avx2) {
+        let l = isa.lanes();
+        for (j, c) in [31 * l, 30 * l + 3].into_iter().enumerate() {
+            let case = Case {
+                k,
+                s,
+                d,
+                c,
+                in_h,
+                in_w,
+                pad_top: pad,
+                pad_left: pad,
+                out_h,
+                out_w,
+                act: Activation::ALL[2 * j + 1],
+                clamp: j == 1,
+                region: (j == 1).then_some(((2, out_h - 1), (2, 23))),
+                sub_slice: j == 0,
+                in_stride: 256,
+                staged: Some(true),
+            };
+            run_case(isa, &case, &mut rng);
+        }
+    }
+}
+
 /// A weight that is not finite on a geometry that runs staged: its padding taps must stay
 /// skipped (0·∞ would be NaN), so the call reads in place; inside the image it still counts.
 #[test]

@@ -53,6 +53,14 @@ pub(crate) unsafe fn run<
             // SAFETY: forwarded from the caller; two blocks a pixel were chosen.
             || unsafe { staged::run::<I, K, S, D, WB, 2>(isa, job) },
         ),
+        // (Only 16 registers take 7-wide tiles: the guard keeps the others from compiling it.)
+        _ if I::REGISTERS < 32 && WB > 7 && staged::seven_wide(job.region.cols.len(), WB) => {
+            isa.enabled(
+                #[inline(always)]
+                // SAFETY: forwarded from the caller; one block a pixel was chosen.
+                || unsafe { staged::run::<I, K, S, D, 7, 1>(isa, job) },
+            )
+        }
         _ => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller; one block a pixel was chosen.
