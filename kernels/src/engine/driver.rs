@@ -53,7 +53,7 @@ pub(crate) unsafe fn run<
             // SAFETY: forwarded from the caller; two blocks a pixel were chosen.
             || unsafe { staged::run::<I, K, S, D, WB, 2>(isa, job) },
         ),
-        // (Only 16 registers take 7-wide tiles: the guard keeps the others from compiling it.)
+        // 7-wide staged tiles with 16 registers only, where the full tile fills them all.
         _ if I::REGISTERS < 32 && WB > 7 && staged::seven_wide(job.region.cols.len(), WB) => {
             isa.enabled(
                 #[inline(always)]
