@@ -103,9 +103,10 @@ pub fn median_time_within(
     (times[times.len() / 2], times.len())
 }
 
-/// Bytes of inputs and packed weights that [`Buffers::for_plan`] spreads the runs over: more
-/// than L2 holds, so no iteration finds the previous one's data in L1 or L2 (as a layer of a
-/// network finds neither its weights nor, mostly, its input there).
+/// Bytes of inputs, outputs and packed weights that [`Buffers::for_plan`] spreads the runs
+/// over: more than L2 holds, so no iteration finds the previous one's data in L1 or L2 (as a
+/// layer of a network finds neither its weights nor, mostly, its input there), and less than
+/// L3 holds (as a network's layer finds the input the layer before it has just written).
 pub const ROTATION_BYTES: usize = 8 << 20;
 
 /// Copies of one plan (each with its own packed weights) and as many random inputs and
@@ -137,15 +138,18 @@ impl Buffers {
         }
     }
 
-    /// As many copies as make [`ROTATION_BYTES`] of inputs and weights, between 2 and 64.
+    /// As many copies as make [`ROTATION_BYTES`] of inputs, outputs and weights, at most 64.
+    /// A layer larger than that runs one copy: its next run starts on the rows the last one
+    /// left L2 first (a second copy of MixNet-L's 12 MB layer 1 put 24 MB in rotation, out of
+    /// this machine's shared L3: 2.4–2.8× slower, the time of reading it from memory).
     pub fn for_plan(plan: &Plan) -> Self {
         let weights: usize = plan
             .groups()
             .iter()
             .map(|g| g.weights.len() + g.bias.len())
             .sum();
-        let bytes = ((plan.input_len() + weights) * 4).max(1);
-        Self::new(plan, ROTATION_BYTES.div_ceil(bytes).clamp(2, 64))
+        let bytes = ((plan.input_len() + plan.output_len() + weights) * 4).max(1);
+        Self::new(plan, ROTATION_BYTES.div_ceil(bytes).clamp(1, 64))
     }
 
     /// Index of the copy the next run uses, advancing the rotation.

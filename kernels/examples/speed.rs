@@ -3,12 +3,12 @@
 //! `cargo run --release -p mixconv-kernels --example speed [isa ...] [--valid] [-- filter]`
 //!
 //! `filter`: only the layers whose label (`name kK,K..`, e.g. `28x28x256 k5`) contains it.
-//! `SPEED_MIB=n`: input buffers total n MiB (default 8).
+//! `SPEED_MIB=n`: input and output buffers total n MiB (default 8).
 //! `--valid`: no padding (every full tile runs the unchecked microkernel).
 //! Input, output and weights start on a cache line (64 bytes), as the crate's own benches.
 //!
 //! GFLOP/s = 2·K²·out_h·out_w·C / time (padding taps counted), median and best of 25 samples of
-//! ≥ 2 ms each; inputs and outputs rotate between buffers (inputs totalling ≥ 8 MiB) so that
+//! ≥ 2 ms each; inputs and outputs rotate between buffers (together ≥ 8 MiB) so that
 //! they come from L2/L3 as in a network (as the `mixconv` command's report), not from L1.
 
 use std::hint::black_box;
@@ -125,7 +125,9 @@ fn prepare(l: &Layer, isa: Isa, valid: bool) -> Prepared {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(8);
-    let nbuf = (total_mib * 1024 * 1024 / (in_len * 4)).clamp(1, 16);
+    let nbuf = (total_mib * 1024 * 1024)
+        .div_ceil((in_len + out * out * c) * 4)
+        .clamp(1, 16);
     let inputs = (0..nbuf)
         .map(|b| {
             (0..in_len + 15)
