@@ -21,6 +21,15 @@ const fn input_stationary<I: Simd>(k: usize, s: usize, w: usize) -> bool {
     k + w < I::REGISTERS && (s == 1 || I::REGISTERS >= 32)
 }
 
+/// Weights of a kernel row that a tile which is not [`input_stationary`] keeps in registers
+/// (the first ones): those the registers left beside the `W` accumulators, the input column
+/// and, where a lane mask takes a vector register, the mask hold.
+const fn resident_weights<I: Simd>(k: usize, w: usize, tail: bool) -> usize {
+    let mask = (tail && !I::FREE_MASKS) as usize;
+    let free = I::REGISTERS.saturating_sub(w + 1 + mask);
+    if free < k { free } else { k }
+}
+
 /// Work a tile does before each of its kernel rows: the staged path copies part of the next
 /// input row there, so that the copy's loads overlap the tile's FMAs. A trait with an
 /// `#[inline(always)]` method rather than a closure: a closure called from several tiles
@@ -112,16 +121,22 @@ pub(crate) unsafe fn tile<
                     }
                 });
             } else {
-                // Each input column is loaded once into a register; the weights come from
-                // memory (L1-resident, contiguous) as FMA memory operands, so that the 16
-                // registers hold the accumulators. The fence keeps LLVM from merging the
+                // Each input column is loaded once into a register; the first weights of
+                // the kernel row stay in the registers the accumulators leave
+                // ([`resident_weights`]), the others come from memory (L1-resident,
+                // contiguous) as FMA memory operands. The fence keeps LLVM from merging the
                 // weight loads of successive columns into registers it does not have.
-                // The first tap's weight stays in the register left over, when no lane mask
-                // takes it (an AVX2 mask is a vector register): one load fewer per K FMAs,
-                // which the loads bound. Measured on Zen 5, AVX2, 28×28×256: K = 9 to 13
-                // 1.04–1.09×, stride-2 3×3 1.06×; with a mask, a spill made a 60-channel
-                // mix 0.87×.
-                let w0 = isa.load(w);
+                // Each resident weight is one load fewer per column, and Zen 4 issues two
+                // loads a cycle for two FMAs. Measured on Zen 5, AVX2, 28×28×256, one
+                // resident weight: K = 9 to 13 1.04–1.09×, stride-2 3×3 1.06×; with a mask,
+                // a spill made a 60-channel mix 0.87×.
+                let kr = const { resident_weights::<I>(K, W, TAIL) };
+                let mut wr = [isa.zero(); K];
+                unroll!(K, kx => {
+                    if kx < kr {
+                        wr[kx] = isa.load(w.add(kx * lanes));
+                    }
+                });
                 unroll48!(span(K, S, D, W), c => {
                     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
                     if !CHECKED || (c >= lo && c < hi) {
@@ -129,8 +144,8 @@ pub(crate) unsafe fn tile<
                         unroll!(K, kx => {
                             if const { c >= kx * D && (c - kx * D).is_multiple_of(S) && (c - kx * D) / S < W } {
                                 let j = (c - kx * D) / S;
-                                let wk = if kx == 0 && (!TAIL || I::FREE_MASKS) {
-                                    w0
+                                let wk = if kx < kr {
+                                    wr[kx]
                                 } else {
                                     isa.load(w.add(kx * lanes))
                                 };
