@@ -262,6 +262,40 @@ mod tests {
     }
 
     #[test]
+    fn rotation_spans_8_mib_of_inputs_and_outputs_with_one_copy_of_large_layers() {
+        let bytes = |b: &Buffers| {
+            let p = &b.plans[0];
+            let w: usize = p
+                .groups()
+                .iter()
+                .map(|g| g.weights.len() + g.bias.len())
+                .sum();
+            (p.input_len() + p.output_len() + w) * 4
+        };
+        let plan = |c: usize, hw: usize| {
+            let layer = MixConv::new(c, &[3, 5]);
+            let weights = random_weights(&layer, 1).unwrap();
+            Plan::new(
+                &layer,
+                &weights,
+                crate::Shape::new(1, hw, hw),
+                Isa::Portable,
+            )
+            .unwrap()
+        };
+        // 28×28×240 (1.5 MB a copy): enough copies for 8 MiB, not one more.
+        let small = Buffers::for_plan(&plan(240, 28));
+        let n = small.inputs.len();
+        assert!(n * bytes(&small) >= ROTATION_BYTES, "{n} copies");
+        assert!((n - 1) * bytes(&small) < ROTATION_BYTES, "{n} copies");
+        assert_eq!((small.plans.len(), small.outputs.len()), (n, n));
+        // 112×112×192 with its output: 12 MB, more than the rotation: one copy.
+        let large = Buffers::for_plan(&plan(192, 112));
+        assert!(bytes(&large) > ROTATION_BYTES);
+        assert_eq!(large.inputs.len(), 1);
+    }
+
+    #[test]
     fn gflops_counts_two_flops_per_mac() {
         assert_eq!(flops(10), 20);
         assert!((gflops(500_000_000, Duration::from_secs(1)) - 1.0).abs() < 1e-9);
