@@ -84,6 +84,32 @@ struct Case {
     staged: Option<bool>,
 }
 
+impl Case {
+    /// "Same" padding on every side (`(K − 1)·D / 2`) and the output size it gives; no
+    /// activation or clamp, the whole output, the group's own pixel stride, either path.
+    fn same(k: usize, s: usize, d: usize, c: usize, in_h: usize, in_w: usize) -> Case {
+        let pad = (k - 1) * d / 2;
+        Case {
+            k,
+            s,
+            d,
+            c,
+            in_h,
+            in_w,
+            pad_top: pad,
+            pad_left: pad,
+            out_h: out_size(in_h, k, s, d, pad, pad),
+            out_w: out_size(in_w, k, s, d, pad, pad),
+            act: Activation::None,
+            clamp: false,
+            region: None,
+            sub_slice: false,
+            in_stride: 0,
+            staged: None,
+        }
+    }
+}
+
 /// Runs a case and checks it; returns the channel blocks a staged ring pixel held (0: the
 /// direct path ran).
 fn run_case(isa: Isa, case: &Case, rng: &mut Rng) -> usize {
@@ -340,24 +366,10 @@ fn activations_on_interior_tiles() {
     for isa in isas() {
         for (ai, act) in Activation::ALL.into_iter().enumerate() {
             for (k, s) in [(3, 1), (5, 2), (7, 1)] {
-                let (in_h, in_w, pad) = (6, 64, (k - 1) / 2);
                 let case = Case {
-                    k,
-                    s,
-                    d: 1,
-                    c: 2 * isa.lanes() + 5,
-                    in_h,
-                    in_w,
-                    pad_top: pad,
-                    pad_left: pad,
-                    out_h: out_size(in_h, k, s, 1, pad, pad),
-                    out_w: out_size(in_w, k, s, 1, pad, pad),
                     act,
                     clamp: ai % 2 == 1,
-                    region: None,
-                    sub_slice: false,
-                    in_stride: 0,
-                    staged: None,
+                    ..Case::same(k, s, 1, 2 * isa.lanes() + 5, 6, 64)
                 };
                 run_case(isa, &case, &mut rng);
             }
@@ -377,12 +389,9 @@ fn staged_path_matches_reference() {
         let l = isa.lanes();
         for (i, &(k, s, d)) in SPECIALIZED.iter().filter(|t| t.1 == 1).enumerate() {
             let reach = (k - 1) * d + 1;
-            let (in_h, in_w, pad) = (3 * reach + 4, 100, (reach - 1) / 2);
-            let (out_h, out_w) = (
-                out_size(in_h, k, s, d, pad, pad),
-                out_size(in_w, k, s, d, pad, pad),
-            );
             for (j, c) in [4 * l, 3 * l + 3].into_iter().enumerate() {
+                let same = Case::same(k, s, d, c, 3 * reach + 4, 100);
+                let (out_h, out_w) = (same.out_h, same.out_w);
                 for (in_stride, staged) in [(256, true), (c + 7, false)] {
                     let region = match (i + j) % 3 {
                         0 => None,
@@ -390,22 +399,13 @@ fn staged_path_matches_reference() {
                         _ => Some(((0, out_h), (out_w / 3, out_w))),
                     };
                     let case = Case {
-                        k,
-                        s,
-                        d,
-                        c,
-                        in_h,
-                        in_w,
-                        pad_top: pad,
-                        pad_left: pad,
-                        out_h,
-                        out_w,
                         act: Activation::ALL[(i + j) % 5],
                         clamp: (i + j) % 2 == 1,
                         region,
                         sub_slice: j == 1,
                         in_stride,
                         staged: Some(staged),
+                        ..same.clone()
                     };
                     run_case(isa, &case, &mut rng);
                     cases += 1;
@@ -427,29 +427,15 @@ fn staged_pairs_match_reference() {
         let l = isa.lanes();
         for (i, &(k, s, d)) in SPECIALIZED.iter().filter(|t| t.1 == 1).enumerate() {
             let reach = (k - 1) * d + 1;
-            let (in_h, in_w, pad) = (reach + 6, 28, (reach - 1) / 2);
-            let (out_h, out_w) = (
-                out_size(in_h, k, s, d, pad, pad),
-                out_size(in_w, k, s, d, pad, pad),
-            );
             for (j, c) in [8 * l, 8 * l - 3, 7 * l].into_iter().enumerate() {
+                let same = Case::same(k, s, d, c, reach + 6, 28);
                 let case = Case {
-                    k,
-                    s,
-                    d,
-                    c,
-                    in_h,
-                    in_w,
-                    pad_top: pad,
-                    pad_left: pad,
-                    out_h,
-                    out_w,
                     act: Activation::ALL[(i + j) % 5],
                     clamp: (i + j) % 2 == 0,
-                    region: (j == 1).then_some(((1, out_h - 1), (3, out_w - 2))),
+                    region: (j == 1).then_some(((1, same.out_h - 1), (3, same.out_w - 2))),
                     sub_slice: j == 2,
                     in_stride: 256,
-                    staged: None,
+                    ..same
                 };
                 let blocks = run_case(isa, &case, &mut rng);
                 if j == 2 {
@@ -471,32 +457,18 @@ fn staged_pairs_match_reference() {
 #[test]
 fn staged_seven_wide_tiles_match_reference() {
     let mut rng = Rng(0x7e7e_11de);
-    let (k, s, d, pad) = (7, 1, 1, 3);
-    let (in_h, in_w) = (20, 28);
-    let (out_h, out_w) = (
-        out_size(in_h, k, s, d, pad, pad),
-        out_size(in_w, k, s, d, pad, pad),
-    );
     for isa in isas().into_iter().filter(|&i| i == Isa::Avx2) {
         let l = isa.lanes();
         for (j, c) in [31 * l, 30 * l + 3].into_iter().enumerate() {
+            let same = Case::same(7, 1, 1, c, 20, 28);
             let case = Case {
-                k,
-                s,
-                d,
-                c,
-                in_h,
-                in_w,
-                pad_top: pad,
-                pad_left: pad,
-                out_h,
-                out_w,
                 act: Activation::ALL[2 * j + 1],
                 clamp: j == 1,
-                region: (j == 1).then_some(((2, out_h - 1), (2, 23))),
+                region: (j == 1).then_some(((2, same.out_h - 1), (2, 23))),
                 sub_slice: j == 0,
                 in_stride: 256,
                 staged: Some(true),
+                ..same
             };
             run_case(isa, &case, &mut rng);
         }
