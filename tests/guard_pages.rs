@@ -365,7 +365,8 @@ fn kernels_stay_inside_guarded_slices() {
             ));
         }
         // The staged path (a ring of rows copied from the input): stride 1, 1 KiB pixels;
-        // 8 blocks on a 28-wide map take two blocks a ring pixel with AVX-512 (K ≤ 9).
+        // 126 channels on a 28-wide map take two blocks a ring pixel (AVX-512: 8 blocks,
+        // K ≤ 9; AVX2: 16 blocks, windows of up to 9 rows).
         if s == 1 && i < kernels.len() - generic.len() {
             cases.push((k, s, d, 47, 64, 4 * kernels.len() + 3 * i, true));
             cases.push((k, s, d, 126, 28, 4 * kernels.len() + 3 * i + 1, true));

@@ -42,6 +42,15 @@ impl Isa {
         }
     }
 
+    /// Vector registers the ISA's kernels are written for (the portable kernels assume 8).
+    pub(crate) const fn registers(self) -> usize {
+        match self {
+            Isa::Portable => 8,
+            Isa::Avx2 => 16,
+            Isa::Avx512 => 32,
+        }
+    }
+
     /// Whether this CPU (and its operating system) can run this ISA's kernels.
     pub fn is_available(self) -> bool {
         let features = detected();

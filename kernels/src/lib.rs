@@ -145,10 +145,11 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 }
 
 /// How many channel blocks side by side the staged path copies into each pixel of its ring
-/// for this geometry: 0 where it does not run staged ([`staged`]); 2 with AVX-512 where the
-/// group has an even number of 16-channel blocks and the ring holds the whole output width
-/// (each pixel then fetches two adjacent cache lines); else 1. The tiles, and so the
-/// results, are the same either way.
+/// for this geometry: 0 where it does not run staged ([`staged`]); 2 where the group has an
+/// even number of blocks, the ring holds the whole output width, and the ISA is AVX-512
+/// (each pixel then fetches two adjacent cache lines) or AVX2 with a window of at most 9
+/// rows (two blocks fill a line); else 1. The tiles, and so the results, are the same
+/// either way.
 ///
 /// ```
 /// use mixconv_kernels::{Geometry, Isa, staged_blocks};
@@ -158,7 +159,10 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 ///     in_pixel_stride: 256, out_channel_offset: 0, out_pixel_stride: 256,
 /// };
 /// assert_eq!(staged_blocks(Isa::Avx512, &g), 2);
-/// assert_eq!(staged_blocks(Isa::Avx2, &g), 1);
+/// assert_eq!(staged_blocks(Isa::Avx2, &g), 2);
+/// assert_eq!(staged_blocks(Isa::Portable, &g), 1);
+/// let wide = Geometry { kernel: 11, pad_top: 5, pad_left: 5, ..g };
+/// assert_eq!(staged_blocks(Isa::Avx2, &wide), 1);
 /// let odd = Geometry { channels: 240, ..g }; // 15 blocks
 /// assert_eq!(staged_blocks(Isa::Avx512, &odd), 1);
 /// let direct = Geometry { channels: 240, in_pixel_stride: 240, out_pixel_stride: 240, ..g };
@@ -166,7 +170,8 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 /// ```
 pub fn staged_blocks(isa: Isa, geom: &Geometry) -> usize {
     if staged(isa, geom) {
-        engine::staged::pixel_blocks(geom, geom.kernel, geom.stride, geom.dilation, isa.lanes())
+        let (k, s, d) = (geom.kernel, geom.stride, geom.dilation);
+        engine::staged::pixel_blocks(geom, k, s, d, isa.lanes(), isa.registers())
     } else {
         0
     }

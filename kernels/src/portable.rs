@@ -2,6 +2,7 @@
 
 use wide::{f32x8, i32x8};
 
+use crate::Isa;
 use crate::engine::driver;
 use crate::job::Job;
 use crate::simd::Simd;
@@ -13,7 +14,7 @@ pub(crate) struct Portable;
 impl Simd for Portable {
     const LANES: usize = 8;
     // f32x8 is two SSE registers on the baseline target.
-    const REGISTERS: usize = 8;
+    const REGISTERS: usize = Isa::Portable.registers();
     const FREE_MASKS: bool = false;
     type V = f32x8;
     /// Lanes of a partial block.

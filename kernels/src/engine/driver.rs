@@ -42,7 +42,11 @@ pub(crate) unsafe fn run<
     // Each path in a function of its own: the code of one does not change the registers
     // LLVM gives the other (an unrelated change to the staged path once made direct-path
     // mixes 1.1× slower).
-    match staged::blocks_per_pixel(job, K, S, D, I::LANES) {
+    // 7-wide staged tiles with 16 registers only, where the full tile fills them all.
+    let seven = I::REGISTERS < 32 && WB > 7 && staged::seven_wide(job.region.cols.len(), WB);
+    // Only ISAs that pair blocks for this kernel compile the paired runs.
+    let pairs = const { staged::pairs_blocks(I::LANES, I::REGISTERS, (K - 1) * D + 1) };
+    match staged::blocks_per_pixel(job, K, S, D, I::LANES, I::REGISTERS) {
         0 if S > 1 && K == 3 && I::FREE_MASKS => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller.
@@ -53,20 +57,21 @@ pub(crate) unsafe fn run<
             // SAFETY: forwarded from the caller.
             || unsafe { direct::<I, K, S, D, WB>(isa, job) },
         ),
-        // (Only 16 lanes pair blocks: the guard keeps the other ISAs from compiling it.)
-        2 if I::LANES == 16 => isa.enabled(
+        2 if pairs && seven => isa.enabled(
+            #[inline(always)]
+            // SAFETY: forwarded from the caller; two blocks a pixel were chosen.
+            || unsafe { staged::run::<I, K, S, D, 7, 2>(isa, job) },
+        ),
+        2 if pairs => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller; two blocks a pixel were chosen.
             || unsafe { staged::run::<I, K, S, D, WB, 2>(isa, job) },
         ),
-        // 7-wide staged tiles with 16 registers only, where the full tile fills them all.
-        _ if I::REGISTERS < 32 && WB > 7 && staged::seven_wide(job.region.cols.len(), WB) => {
-            isa.enabled(
-                #[inline(always)]
-                // SAFETY: forwarded from the caller; one block a pixel was chosen.
-                || unsafe { staged::run::<I, K, S, D, 7, 1>(isa, job) },
-            )
-        }
+        _ if seven => isa.enabled(
+            #[inline(always)]
+            // SAFETY: forwarded from the caller; one block a pixel was chosen.
+            || unsafe { staged::run::<I, K, S, D, 7, 1>(isa, job) },
+        ),
         _ => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller; one block a pixel was chosen.

@@ -36,12 +36,13 @@
 //! - software prefetch of the rows to come (T0, T1, T2, NTA; 1–4 rows ahead; with the
 //!   copy in parts also T1 of the next row or block, T0 one or two parts ahead; T0/T1 two
 //!   or four rows ahead again with the padding zeroed once): no gain or slower (5×5
-//!   0.95×, 9×9 to 13×13 up to 1.02×);
-//! - two channel blocks per ring pixel for every ISA (now AVX-512 only: [`pixel_blocks`];
-//!   AVX2 5×5 much slower); on
-//!   AVX2, where two blocks fill a line, with the blocks' tiles taking turns at each tile
-//!   position so that each input and output line is touched once: 0.87–0.98× (two blocks
-//!   gained under 1.05× over the same code with one, which itself cost about 0.9×);
+//!   0.95×, 9×9 to 13×13 up to 1.02×); on Zen 4 (AVX2, two blocks a pixel, T0 or T1 one,
+//!   two or four rows ahead) 1.00–1.04×, and AVX-512 0.94–0.99×;
+//! - on Zen 5, two channel blocks per ring pixel for AVX2 (5×5 much slower; with the
+//!   blocks' tiles taking turns at each tile position so that each input and output line is
+//!   touched once: 0.87–0.98×). On Zen 4 two blocks a pixel are faster for AVX2 up to 9×9
+//!   ([`pixel_blocks`]), and the portable ISA mixed (5×5 1.10×, 9×9 0.96×: not paired);
+//! - on Zen 4, AVX2, the row ahead copied in parts between the tiles: 0.96–1.02×;
 //! - rows first, every block's ring in L2 (1.1–1.2× slower: the tiles then read L2);
 //! - the next row's copy spread over the row's tiles (rather than their kernel rows);
 //! - a narrower last tile rather than a whole one past the strip's end (AVX2 7×7 1.04×
@@ -114,23 +115,47 @@ pub(crate) fn chosen(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -
 /// Whether a job runs staged and with how many channel blocks side by side in a ring
 /// pixel: 0 (direct: not [`chosen`], or a weight is not finite, since a padding tap computes
 /// 0·w, which must be 0), else [`pixel_blocks`].
-pub(crate) fn blocks_per_pixel(job: &Job, k: usize, s: usize, d: usize, lanes: usize) -> usize {
+pub(crate) fn blocks_per_pixel(
+    job: &Job,
+    k: usize,
+    s: usize,
+    d: usize,
+    lanes: usize,
+    registers: usize,
+) -> usize {
     if !chosen(job.geom, k, s, d, lanes) || !job.weights_finite() {
         0
     } else {
-        pixel_blocks(job.geom, k, s, d, lanes)
+        pixel_blocks(job.geom, k, s, d, lanes, registers)
     }
 }
 
-/// Channel blocks side by side in a ring pixel of a staged geometry: 2 with 16 lanes where
-/// the block count is even and a strip of two blocks spans the output's width, else 1. Two
-/// blocks a pixel halve the input streams the copy starts (each pixel's fetch is 128 bytes
-/// rather than 64). Measured on Zen 5, AVX-512, 28×28×256: a copy loop alone 1.5× faster
-/// (12.1 → 7.8 µs, input in L2); K = 3 to 9 1.02–1.17× faster (speed example, 4 rounds
-/// alternating). AVX2's two blocks share one line (tried before: slower). The tiles are the
-/// same either way, so the results are too.
-pub(crate) fn pixel_blocks(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -> usize {
-    if lanes == 16
+/// Whether an ISA of `lanes` and `registers` pairs channel blocks in ring pixels for a
+/// window `reach` input rows high ([`pixel_blocks`]): with 16 lanes, always; with 8 lanes
+/// and 16 registers (AVX2, whose two blocks fill a 64-byte line), for reaches up to 9.
+pub(crate) const fn pairs_blocks(lanes: usize, registers: usize, reach: usize) -> bool {
+    lanes == 16 || (lanes == 8 && registers == 16 && reach <= 9)
+}
+
+/// Channel blocks side by side in a ring pixel of a staged geometry: 2 where the ISA pairs
+/// them ([`pairs_blocks`]), the block count is even and a strip of two blocks spans the
+/// output's width, else 1. Two blocks a pixel halve the input streams the copy starts
+/// (each pixel's fetch is 128 bytes rather than 64 with AVX-512; one whole line rather
+/// than half of one, fetched twice, with AVX2). Measured on Zen 5, AVX-512, 28×28×256: a
+/// copy loop alone 1.5× faster (12.1 → 7.8 µs, input in L2); K = 3 to 9 1.02–1.17× faster
+/// (speed example, 4 rounds alternating). On Zen 4, AVX2, 28×28×256 (3 rounds alternating):
+/// K = 3 1.09–1.14×, 5 1.04–1.07×, 7 1.02–1.04× (7-wide tiles), 9 1.02–1.04×, but 11 and
+/// 13 0.90× (their rings, 30 and 38 KB, crowd L1), so AVX2 pairs only windows of up to 9
+/// rows. The tiles are the same either way, so the results are too.
+pub(crate) fn pixel_blocks(
+    g: &Geometry,
+    k: usize,
+    s: usize,
+    d: usize,
+    lanes: usize,
+    registers: usize,
+) -> usize {
+    if pairs_blocks(lanes, registers, (k - 1) * d + 1)
         && g.blocks(lanes).is_multiple_of(2)
         && max_columns(k, s, d, 2 * lanes) >= g.out_w.max(MAX_TILE_WIDTH)
     {

@@ -2,6 +2,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::Isa;
 use crate::engine::driver;
 use crate::job::Job;
 use crate::simd::Simd;
@@ -34,7 +35,7 @@ static MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 
 // where AVX2 and FMA are available (`Avx2::new`).
 impl Simd for Avx2 {
     const LANES: usize = 8;
-    const REGISTERS: usize = 16;
+    const REGISTERS: usize = Isa::Avx2.registers();
     const FREE_MASKS: bool = false;
     type V = __m256;
     type Mask = __m256i;

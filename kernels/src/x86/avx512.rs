@@ -2,6 +2,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::Isa;
 use crate::engine::driver;
 use crate::job::Job;
 use crate::simd::Simd;
@@ -31,7 +32,7 @@ fn with_features<R>(f: impl FnOnce() -> R) -> R {
 // where AVX-512F, AVX2 and FMA are available (`Avx512::new`).
 impl Simd for Avx512 {
     const LANES: usize = 16;
-    const REGISTERS: usize = 32;
+    const REGISTERS: usize = Isa::Avx512.registers();
     const FREE_MASKS: bool = true;
     type V = __m512;
     type Mask = __mmask16;
