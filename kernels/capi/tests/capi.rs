@@ -591,13 +591,11 @@ fn describe_truncates_at_a_character_boundary() {
     }
 }
 
-/// The directory holding this test's build of the library (`target/<profile>`).
-fn build_dir() -> PathBuf {
+/// The static library built with this test: cargo puts it beside the test binary, in
+/// `target/<profile>/deps` (copied up to `target/<profile>` only by `cargo build`).
+fn static_library() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .to_path_buf()
+    exe.with_file_name("libmixconv_capi.a")
 }
 
 fn manifest(path: &str) -> PathBuf {
@@ -606,7 +604,7 @@ fn manifest(path: &str) -> PathBuf {
 
 #[test]
 fn a_c_program_runs_against_the_header_and_static_library() {
-    let lib = build_dir().join("libmixconv_capi.a");
+    let lib = static_library();
     assert!(lib.exists(), "{} not built", lib.display());
     let exe = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mixconv_smoke");
     // MIXCONV_CFLAGS: extra flags, e.g. -fsanitize=address where the library was built so.
