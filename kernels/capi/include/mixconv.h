@@ -90,6 +90,8 @@ typedef struct mixconv_shape {
     size_t output_pixel_stride; /* floats between output pixels; 0: the layer's channels */
 } mixconv_shape;
 
+/* A planned layer. Read-only once made: any number of threads may run it at once, each on
+   its own output. */
 typedef struct mixconv_plan mixconv_plan;
 
 /* Plans a layer for a shape and instruction set; *out receives the plan (NULL on failure). */

@@ -16,10 +16,17 @@ pub const MIXCONV_ISA_AVX2: i32 = 2;
 pub const MIXCONV_ISA_AVX512: i32 = 3;
 
 /// A planned layer (opaque in C): packed weights and the kernels chosen for each group.
+/// Read-only once made: any number of threads may run it at once, each on its own output.
 #[derive(Debug)]
 pub struct MixconvPlan {
     pub(crate) plan: Plan,
 }
+
+// Running one plan from several threads at once is sound: it is Send and Sync.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<MixconvPlan>();
+};
 
 fn isa_from_code(code: i32) -> Result<Isa, Failure> {
     match code {
