@@ -763,6 +763,35 @@ fn kernels_larger_than_the_map() {
 }
 
 #[test]
+fn stride_two_rows_of_every_width() {
+    // Rows cut into full and narrower tiles in every order, with and without padding: at
+    // stride 2 the driver also moves border tiles (an unchecked full tile ending the row
+    // stands in for narrow ones), and no output may be left out.
+    for k in [3, 5, 7, 9] {
+        for w in 2 * k..=2 * k + 34 {
+            for (i, padding) in [
+                Padding::Symmetric,
+                Padding::Explicit {
+                    top: 0,
+                    bottom: 0,
+                    left: 0,
+                    right: 0,
+                },
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let mut case = Case::simple(9 + 8 * i, &[k], k + 1, w);
+                case.stride = 2;
+                case.paddings = vec![padding];
+                case.seed = (k * 100 + w * 2 + i) as u64;
+                assert_case(&case);
+            }
+        }
+    }
+}
+
+#[test]
 fn paddings_larger_than_the_reach() {
     // Output rows and columns that lie wholly in the padding hold just the bias.
     for (k, stride) in [(3, 1), (5, 2), (7, 1), (1, 1)] {

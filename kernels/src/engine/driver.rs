@@ -4,9 +4,9 @@
 //! 3×3 kernel at stride 2 with free masks, column [`strips`]; the
 //! generic kernel: for each output row, channel block, column tile. A row's valid kernel rows are computed once; a full tile
 //! whose input window lies inside the input runs the unchecked microkernel, a border tile
-//! the checked one; narrower tiles (7, 4, 2, 1 wide) run a row's last columns, or, at stride 1,
-//! wherever [`RowTiles`] finds them faster; [`StridedBorders`] lets a stride-2 row run more
-//! of its tiles unchecked.
+//! the checked one; narrower tiles (7, 4, 2, 1 wide) run a row's last columns, or wherever
+//! [`RowTiles`] finds them faster; [`StridedBorders`] lets a stride-2 row run more of its
+//! tiles unchecked.
 
 use super::TileIo;
 use super::border::{ValidRows, interior};
@@ -101,13 +101,8 @@ unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const 
         let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
         let mut x = r.cols.start;
         while x < r.cols.end {
-            // Stride 1 cuts the row by estimated time, larger strides widest tile first
-            // (their borders adjust it).
-            let w = if S == 1 {
-                RowTiles::<WB>::next(r.cols.end - x)
-            } else {
-                tile_width::<WB>(r.cols.end - x)
-            };
+            // The row is cut by estimated time; at stride 2 and more, borders adjust it.
+            let w = RowTiles::<WB>::next(r.cols.end - x);
             let ix0 = (x * S) as isize - g.pad_left as isize;
             let unchecked = w == WB && interior(ix0, span(K, S, D, WB), g.in_w);
             let (x0, w, ix0, unchecked) = if S > 1 && !unchecked {
@@ -198,8 +193,8 @@ struct StridedBorders {
     /// pay (no full unchecked tile at `xa`, or none to end the row).
     xa: usize,
     /// The region's last full tile (first output, input column), if it is unchecked: a
-    /// row's last outputs run it, over outputs already computed (computed again to the
-    /// same values), rather than narrow checked tiles.
+    /// narrow tile inside it runs it instead, over outputs already computed (computed again
+    /// to the same values) and those after the narrow tile, up to the row's end.
     last: Option<(usize, isize)>,
 }
 
@@ -232,7 +227,9 @@ impl StridedBorders {
     ) -> (usize, usize, isize, bool) {
         if w == WB && x < self.xa {
             (x, tile_width::<WB>((self.xa - x).min(WB - 1)), ix0, false)
-        } else if let (true, Some((last, ix))) = (w < WB, self.last) {
+        } else if let (true, Some((last, ix))) = (w < WB, self.last)
+            && x >= last
+        {
             (last, WB, ix, true)
         } else {
             (x, w, ix0, false)

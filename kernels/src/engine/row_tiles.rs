@@ -1,5 +1,6 @@
-//! How the direct path cuts a row of outputs into tiles at stride 1: the widths, among the
-//! full tile (`WB`) and the narrower 7, 4, 2 and 1, whose estimated time adds up least.
+//! How the direct path cuts a row of outputs into tiles: the widths, among the full tile
+//! (`WB`) and the narrower 7, 4, 2 and 1, whose estimated time adds up least (at stride 2
+//! and more the driver then adjusts the tiles at the borders).
 //!
 //! A tile of `w` outputs is `w` chains of dependent FMAs. With two FMA pipes and four
 //! cycles of latency (Zen 4 and 5, and Intel since Skylake) it issues two FMAs a cycle only
@@ -11,6 +12,9 @@
 //! Measured on Zen 5 against the greedy cut (speed example, AVX2, 3 rounds alternating,
 //! both orders): 14×14 mixes of 4 × 156 and 5 × 396 channels 1.07–1.13× faster, 28×28 of
 //! 4 × 90 1.01–1.08×, 7×7 mixes 1.00–1.03×; AVX-512's cuts (14-wide tiles) are the same.
+//! At stride 2 on Zen 4 (speed example, 3 rounds alternating): AVX2 28×28 inputs (14 outputs a
+//! row: 7 + 7 rather than 8 + 4 + 2) 7×7 and 9×9 1.17–1.22×, mixes 1.12–1.15×, other sizes
+//! 0.96–1.03×; AVX-512 0.99–1.04×.
 
 /// Chains of dependent FMAs that keep both FMA pipes busy (2 pipes × 4 cycles).
 const CHAINS: usize = 8;
