@@ -42,7 +42,7 @@ pub(crate) unsafe fn run<
     // Each path in a function of its own: the code of one does not change the registers
     // LLVM gives the other (an unrelated change to the staged path once made direct-path
     // mixes 1.1× slower).
-    // 7-wide staged tiles with 16 registers only, where the full tile fills them all.
+    // 7-wide staged tiles with 16 registers only (`seven_wide`).
     let seven = I::REGISTERS < 32 && WB > 7 && staged::seven_wide(job.region.cols.len(), WB);
     // Only ISAs that pair blocks for this kernel compile the paired runs.
     let pairs = const { staged::pairs_blocks(I::LANES, I::REGISTERS, (K - 1) * D + 1) };

@@ -6,7 +6,7 @@
 //! cycles of latency (Zen 4 and 5, and Intel since Skylake) it issues two FMAs a cycle only
 //! with 8 chains or more, so it takes about `max(w, 8)` units of time: 4 outputs cost as
 //! much as 8, and a 14-wide row runs faster as 7 + 7 than as 8 + 4 + 2 (AVX2 7×7),
-//! 10 + 4 (AVX2 5×5) or 12 + 2 (AVX2 3×3). The greedy cut (widest tile first) is kept
+//! 10 + 4 (AVX2 5×5) or 12 + 2 (12-wide tiles). The greedy cut (widest tile first) is kept
 //! wherever it is as good.
 //!
 //! Measured on Zen 5 against the greedy cut (speed example, AVX2, 3 rounds alternating,
