@@ -763,12 +763,18 @@ fn kernels_larger_than_the_map() {
 }
 
 #[test]
-fn stride_two_rows_of_every_width() {
-    // Rows cut into full and narrower tiles in every order, with and without padding: at
-    // stride 2 the driver also moves border tiles (an unchecked full tile ending the row
-    // stands in for narrow ones), and no output may be left out.
-    for k in [3, 5, 7, 9] {
-        for w in 2 * k..=2 * k + 34 {
+fn rows_of_every_width() {
+    // Rows cut into full and narrower tiles in every order, with and without padding, at
+    // strides 1 and 2: interior tiles of the full width and (at stride 1) 7-wide ones run
+    // unchecked, border tiles checked; at stride 2 the driver also moves border tiles (an
+    // unchecked full tile ending the row stands in for narrow ones). No output may be
+    // left out, and no tile may read past the row.
+    for (stride, k, dilation) in [(1, 3, 1), (1, 5, 1), (1, 7, 1), (1, 9, 1), (1, 3, 2)]
+        .into_iter()
+        .chain([3, 5, 7, 9].map(|k| (2, k, 1)))
+    {
+        let reach = (k - 1) * dilation + 1;
+        for w in stride * reach..=stride * reach + 34 {
             for (i, padding) in [
                 Padding::Symmetric,
                 Padding::Explicit {
@@ -781,10 +787,11 @@ fn stride_two_rows_of_every_width() {
             .into_iter()
             .enumerate()
             {
-                let mut case = Case::simple(9 + 8 * i, &[k], k + 1, w);
-                case.stride = 2;
+                let mut case = Case::simple(9 + 8 * i, &[k], reach + 1, w);
+                case.stride = stride;
+                case.dilations = vec![dilation];
                 case.paddings = vec![padding];
-                case.seed = (k * 100 + w * 2 + i) as u64;
+                case.seed = (stride * 10_000 + k * 100 + w * 2 + i) as u64;
                 assert_case(&case);
             }
         }

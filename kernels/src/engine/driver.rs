@@ -3,8 +3,8 @@
 //! blocks and the output is written pixel by pixel), unless the job runs [`staged`] or, a
 //! 3×3 kernel at stride 2 with free masks, column [`strips`]; the
 //! generic kernel: for each output row, channel block, column tile. A row's valid kernel rows are computed once; a full tile
-//! whose input window lies inside the input runs the unchecked microkernel, a border tile
-//! the checked one; narrower tiles (7, 4, 2, 1 wide) run a row's last columns, or wherever
+//! (at stride 1 also a 7-wide one) whose input window lies inside the input runs the
+//! unchecked microkernel, a border tile the checked one; narrower tiles (7, 4, 2, 1 wide) run a row's last columns, or wherever
 //! [`RowTiles`] finds them faster; [`StridedBorders`] lets a stride-2 row run more of its
 //! tiles unchecked.
 
@@ -104,7 +104,15 @@ unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const 
             // The row is cut by estimated time; at stride 2 and more, borders adjust it.
             let w = RowTiles::<WB>::next(r.cols.end - x);
             let ix0 = (x * S) as isize - g.pad_left as isize;
-            let unchecked = w == WB && interior(ix0, span(K, S, D, WB), g.in_w);
+            // Full tiles, and at stride 1 7-wide ones, run unchecked inside the input (7-wide
+            // tiles cut rows of 14, 21 and 28 where `WB` is 8 to 12: on Zen 4, AVX2, 28×28
+            // mixes of 2 × 120 and 2 × 168 channels 1.02–1.03×, 4 × 90 1.02×; at stride 2,
+            // where they follow `StridedBorders`, 0.96–1.00×).
+            let unchecked = if w == WB {
+                interior(ix0, span(K, S, D, WB), g.in_w)
+            } else {
+                S == 1 && w == 7 && interior(ix0, span(K, S, D, 7), g.in_w)
+            };
             let (x0, w, ix0, unchecked) = if S > 1 && !unchecked {
                 borders.adjust::<WB>(x, w, ix0)
             } else {
@@ -301,7 +309,7 @@ unsafe fn block_io<I: Simd>(
 }
 
 /// Runs the tile `w` outputs wide (`WB`, 7, 4, 2 or 1), unchecked only if `unchecked`
-/// (and `w == WB`).
+/// (and `w` is `WB` or 7).
 ///
 /// # Safety
 /// As [`tile`], for `t`'s first `w` outputs.
@@ -329,7 +337,13 @@ unsafe fn tile_of_width<
                 tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep, w, &mut ());
             }
         } else if const { WB > 7 } && w == 7 {
-            tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep, w, &mut ());
+            // Only stride 1 runs 7-wide tiles unchecked: at stride 2 the unused copy made
+            // LLVM compile the rest worse (28×28×240 stride 2 mix, AVX2: 45 → 55 µs).
+            if S == 1 && unchecked {
+                tile::<I, K, S, D, 7, false, TAIL>(isa, t, ep, w, &mut ());
+            } else {
+                tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep, w, &mut ());
+            }
         } else if const { WB > 4 } && w == 4 {
             tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep, w, &mut ());
         } else if const { WB > 2 } && w == 2 {
