@@ -109,20 +109,21 @@ pub(crate) unsafe fn tile<
     for r in 0..t.nrows {
         // SAFETY: the hook writes none of the tile's input rows (caller).
         unsafe { hook.before_row() };
-        // At stride 1 a checked tile tests bit c of one word, made opaque once per kernel
-        // row: otherwise LLVM hoists a flag per column out of the row loop, into registers
-        // the tile needs (some spilled to the stack). Measured on Zen 4, speed example,
-        // 3-4 rounds alternating: AVX2 7×7 mixes 1.03–1.06×, 14×14 1.02–1.03×; AVX-512 7×7
-        // 1.02×, 14×14 1.03–1.08×, 28×28 1.04–1.06×. At stride 2 (AVX2) it ran mixes with
-        // 60-channel groups 0.56–0.89×.
-        let bits = if CHECKED && S == 1 {
+        // A checked tile tests bit c of one word, made opaque once per kernel row:
+        // otherwise LLVM hoists a flag per column out of the row loop, into registers the
+        // tile needs (some spilled to the stack). Measured on Zen 4, speed example, 3–4
+        // rounds alternating: AVX2 7×7 mixes 1.03–1.06×, 14×14 1.02–1.03×; AVX-512 7×7
+        // 1.02×, 14×14 1.03–1.08×, 28×28 1.04–1.06×, stride 2 1.02–1.10×. With 16
+        // registers at stride 2 it ran mixes 0.56–0.89×, so those keep the flags.
+        let by_bits = const { S == 1 || I::REGISTERS >= 32 };
+        let bits = if CHECKED && by_bits {
             core::hint::black_box(bits)
         } else {
             bits
         };
         let inside = |c: usize| {
             !CHECKED
-                || if S == 1 {
+                || if by_bits {
                     (bits >> c) & 1 != 0
                 } else {
                     c >= lo && c < hi
