@@ -195,8 +195,8 @@ unsafe fn strips<I: Simd, const K: usize, const S: usize, const D: usize, const 
 /// AVX-512), and 56×56 stride 2 ran half its tiles checked for one border output. (Making
 /// the checked tile itself branch-free, with masked loads and FMAs, measured slower still,
 /// so the driver avoids it instead. Not faster either on Zen 4, AVX2 stride 2: padding
-/// columns read from a zero block rather than skipped, 0.82–0.98×; 7-wide tiles run
-/// unchecked where their window lies inside the input, 0.96–1.00×.)
+/// columns read from a zero block rather than skipped, 0.82–0.98×; for 7-wide tiles run
+/// unchecked see `direct`.)
 struct StridedBorders {
     /// Outputs left of `xa` (whose windows start left of the input) get a tile only as wide
     /// as that border, so that full unchecked tiles start at `xa`; `0` when that would not

@@ -102,6 +102,13 @@ pub(crate) unsafe fn tile<
     } else {
         (0, nc)
     };
+    // A checked tile tests bit c of one word, made opaque once per kernel row (below):
+    // otherwise LLVM hoists a flag per column out of the row loop, into registers the tile
+    // needs (some spilled to the stack). Measured on Zen 4, speed example, 3–4 rounds
+    // alternating: AVX2 7×7 mixes 1.03–1.06×, 14×14 1.02–1.03×; AVX-512 7×7 1.02×, 14×14
+    // 1.03–1.08×, 28×28 1.04–1.06×, stride 2 1.02–1.10×. With 16 registers at stride 2 it
+    // ran mixes 0.56–0.89×, so those keep the flags.
+    let by_bits = const { S == 1 || I::REGISTERS >= 32 };
     let bits = column_bits(lo, hi);
     let mut acc = [t.bias; W];
     let mut row = t.row0;
@@ -109,13 +116,6 @@ pub(crate) unsafe fn tile<
     for r in 0..t.nrows {
         // SAFETY: the hook writes none of the tile's input rows (caller).
         unsafe { hook.before_row() };
-        // A checked tile tests bit c of one word, made opaque once per kernel row:
-        // otherwise LLVM hoists a flag per column out of the row loop, into registers the
-        // tile needs (some spilled to the stack). Measured on Zen 4, speed example, 3–4
-        // rounds alternating: AVX2 7×7 mixes 1.03–1.06×, 14×14 1.02–1.03×; AVX-512 7×7
-        // 1.02×, 14×14 1.03–1.08×, 28×28 1.04–1.06×, stride 2 1.02–1.10×. With 16
-        // registers at stride 2 it ran mixes 0.56–0.89×, so those keep the flags.
-        let by_bits = const { S == 1 || I::REGISTERS >= 32 };
         let bits = if CHECKED && by_bits {
             core::hint::black_box(bits)
         } else {
