@@ -71,7 +71,7 @@ impl BeforeRow for () {
 /// At stride 2 with 16 registers (AVX2) a column feeds only about K/2 outputs, so an
 /// accumulator's K FMAs of a kernel row come within some 2.5·K FMAs, and their latency
 /// bounds the tile in part (the phased order below ran faster): on Zen 4, 28×28 inputs of
-/// 16 to 72 channels, L2-resident, 5×5 runs at 46–51% of the FMA peak, 7×7 at 60–73%.
+/// 16 to 72 channels, L2-resident, 5×5 runs at 46–52% of the FMA peak, 7×7 at 60–69%.
 /// Measured there and not kept: columns visited in phases one output's reach apart, so that
 /// successive columns feed disjoint accumulators (speed example, 3 rounds alternating:
 /// those inputs 1.06–1.11×, stride-2 mixes 1.02–1.03×), but then the order in which an
