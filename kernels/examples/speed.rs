@@ -52,6 +52,22 @@ fn layers() -> Vec<Layer> {
         stride: 2,
         groups: vec![(11, 256)],
     });
+    // Stride-2 5×5 and 7×7 on inputs that `SPEED_MIB=0` keeps in L2: the tile alone, without
+    // the memory (tile.rs: what bounds AVX2 at stride 2). 64 channels alias L1 sets, 72 not.
+    for (name, c) in [
+        ("28x28x16 s2", 16),
+        ("28x28x64 s2", 64),
+        ("28x28x72 s2", 72),
+    ] {
+        for k in [5, 7] {
+            v.push(Layer {
+                name,
+                hw: 28,
+                stride: 2,
+                groups: vec![(k, c)],
+            });
+        }
+    }
     let mix = |name, hw, stride, ks: &[usize], c| Layer {
         name,
         hw,

@@ -71,17 +71,18 @@ impl BeforeRow for () {
 /// At stride 2 with 16 registers (AVX2) a column feeds only about K/2 outputs, so an
 /// accumulator's K FMAs of a kernel row come within some 2.5·K FMAs, and their latency
 /// bounds the tile in part (the phased order below ran faster): on Zen 4, 28×28 inputs of
-/// 16 to 72 channels, L2-resident, 5×5 runs at 46–52% of the FMA peak, 7×7 at 60–69%.
-/// Measured there and not kept: columns visited in phases one output's reach apart, so that
-/// successive columns feed disjoint accumulators (speed example, 3 rounds alternating:
-/// those inputs 1.06–1.11×, stride-2 mixes 1.02–1.03×), but then the order in which an
-/// output sums its taps depends on where its tile starts, and results must not depend on
-/// how a row is cut (tasks cut rows into column bands: `tests/threads.rs` failed); tile
-/// halves taking turns by column (each output's order kept): 0.96–0.99×; each weight loaded
-/// once, every input column an FMA memory operand (no chain within a row; CLI, 56×56 inputs
-/// of 64 and 192 channels): 3×3 0.97–1.00×, 5×5 to 9×9 0.63–0.88×; two output rows per tile
-/// sharing a kernel row's weights (order kept, twice the chains; 6, 5 and 4 wide for 3×3,
-/// 5×5 and 7×7, the rows' last columns by single-row tiles; speed example, 3 rounds): 5×5
+/// 16 to 72 channels, L2-resident (speed example, `SPEED_MIB=0`, layers `28x28x16 s2` to
+/// `28x28x72 s2`), 5×5 runs at 46–52% of the FMA peak, 7×7 at 60–72%. Measured there and
+/// not kept: columns visited in phases one output's reach apart, so that successive columns
+/// feed disjoint accumulators (speed example, 3 rounds alternating: those inputs
+/// 1.06–1.11×, stride-2 mixes 1.02–1.03×), but then the order in which an output sums its
+/// taps depends on where its tile starts, and results must not depend on how a row is cut
+/// (tasks cut rows into column bands: `tests/threads.rs` failed); tile halves taking turns
+/// by column (each output's order kept): 0.96–0.99×; each weight loaded once, every input
+/// column an FMA memory operand (no chain within a row; CLI, 56×56 inputs of 64 and 192
+/// channels): 3×3 0.97–1.00×, 5×5 to 9×9 0.63–0.88×; two output rows per tile sharing a
+/// kernel row's weights (order kept, twice the chains; 6, 5 and 4 wide for 3×3, 5×5 and
+/// 7×7, the rows' last columns by single-row tiles; speed example, 3 rounds): 5×5
 /// 1.06–1.07×, 7×7 0.98–1.01×, 3×3 0.79–0.91×, mixes 0.93–1.03×.
 ///
 /// `CHECKED`: input columns outside the input are skipped (no load, no FMA: exactly their
