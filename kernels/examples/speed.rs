@@ -52,6 +52,12 @@ fn layers() -> Vec<Layer> {
         stride: 2,
         groups: vec![(11, 256)],
     });
+    let mix = |name, hw, stride, ks: &[usize], c| Layer {
+        name,
+        hw,
+        stride,
+        groups: ks.iter().map(|&k| (k, c)).collect(),
+    };
     // Stride-2 5×5 and 7×7 on inputs that `SPEED_MIB=0` keeps in L2: the tile alone, without
     // the memory (tile.rs: what bounds AVX2 at stride 2). 64 channels alias L1 sets, 72 not.
     for (name, c) in [
@@ -60,20 +66,9 @@ fn layers() -> Vec<Layer> {
         ("28x28x72 s2", 72),
     ] {
         for k in [5, 7] {
-            v.push(Layer {
-                name,
-                hw: 28,
-                stride: 2,
-                groups: vec![(k, c)],
-            });
+            v.push(mix(name, 28, 2, &[k], c));
         }
     }
-    let mix = |name, hw, stride, ks: &[usize], c| Layer {
-        name,
-        hw,
-        stride,
-        groups: ks.iter().map(|&k| (k, c)).collect(),
-    };
     v.push(mix("56x56x3*48", 56, 1, &[3, 5, 7], 48));
     v.push(mix("28x28x2*120", 28, 1, &[3, 5], 120));
     v.push(mix("28x28x2*168", 28, 1, &[3, 5], 168));
