@@ -22,13 +22,71 @@ const fn input_stationary<I: Simd>(k: usize, s: usize, w: usize) -> bool {
     k + w < I::REGISTERS && (s == 1 || I::REGISTERS >= 32)
 }
 
-/// Weights of a kernel row that a tile which is not [`input_stationary`] keeps in registers
-/// (the first ones): those the registers left beside the `W` accumulators, the input column
-/// and, where a lane mask takes a vector register, the mask hold.
-const fn resident_weights<I: Simd>(k: usize, w: usize, tail: bool) -> usize {
-    let mask = (tail && !I::FREE_MASKS) as usize;
-    let free = I::REGISTERS.saturating_sub(w + 1 + mask);
-    if free < k { free } else { k }
+/// Phases in which a tile visits its input columns (`c mod phases`, each phase's columns in
+/// order): `S` where 16 registers run a stride of 2 to 4 and K ≥ 5, else 1. A phase's taps
+/// are `K/S` or so, so its weights fit the registers beside more accumulators, and an
+/// output's taps are summed phase by phase, in the same order wherever its tile starts.
+/// Measured on Zen 4, AVX2, speed example (3 rounds alternating, against one phase):
+/// 28×28 inputs of 16, 64 and 72 channels, L2-resident, 5×5 1.12–1.16×, 7×7 1.09–1.10×;
+/// 14×14×256 11×11 1.10×; stride-2 mixes 0.99–1.08×; 3×3 (two phases) 0.95–0.98×, so not.
+/// MixNet sums (CLI, 4 rounds alternating): S 1.08–1.12 → 1.07–1.08 ms, M 1.74–1.87 →
+/// 1.70–1.73, L 2.45–2.61 → 2.42–2.50; stride-2 layers 1.04–1.11×.
+const fn phases<I: Simd>(k: usize, s: usize) -> usize {
+    if k >= 5 && s > 1 && s <= 4 && I::REGISTERS < 32 {
+        s
+    } else {
+        1
+    }
+}
+
+/// Weights of each phase's first taps that a tile keeps in registers: all of them when
+/// [`input_stationary`], else those the registers left beside the `W` accumulators, the
+/// input column and, where a lane mask takes a vector register, the mask hold.
+const fn resident<I: Simd>(k: usize, s: usize, w: usize, tail: bool) -> usize {
+    if input_stationary::<I>(k, s, w) {
+        k
+    } else {
+        let mask = (tail && !I::FREE_MASKS) as usize;
+        I::REGISTERS.saturating_sub(w + 1 + mask)
+    }
+}
+
+/// Taps before `kx` in its phase (`kx·d mod phases`).
+const fn phase_rank(kx: usize, phases: usize, d: usize) -> usize {
+    let mut n = 0;
+    let mut k = 0;
+    while k < kx {
+        if (k * d) % phases == (kx * d) % phases {
+            n += 1;
+        }
+        k += 1;
+    }
+    n
+}
+
+/// The column a tile `n` columns wide visits `v`-th: phase 0's columns in order, then phase
+/// 1's, ...
+const fn visited(v: usize, n: usize, phases: usize) -> usize {
+    let (mut p, mut v) = (0, v);
+    while p < phases && p < n {
+        let count = (n - p).div_ceil(phases);
+        if v < count {
+            return p + phases * v;
+        }
+        v -= count;
+        p += 1;
+    }
+    n
+}
+
+/// Whether the `v`-th column visited starts a phase (its resident weights are loaded there).
+const fn phase_start(v: usize, n: usize, phases: usize) -> bool {
+    v == 0 || visited(v, n, phases) % phases != visited(v - 1, n, phases) % phases
+}
+
+/// Whether input column `c` is tap `kx` of one of the tile's `w` outputs.
+const fn feeds(c: usize, kx: usize, s: usize, d: usize, w: usize) -> bool {
+    c >= kx * d && (c - kx * d).is_multiple_of(s) && (c - kx * d) / s < w
 }
 
 /// Bit `c` set for each column `c` in `lo .. hi` (`hi` ≤ 48: windows are unrolled by
@@ -68,22 +126,23 @@ impl BeforeRow for () {
 /// 7×7 1.00×, 9×9 0.94×, 11×11 and 13×13 0.62×): out-of-order execution already overlaps
 /// the chains.
 ///
-/// At stride 2 with 16 registers (AVX2) a column feeds only about K/2 outputs, so an
-/// accumulator's K FMAs of a kernel row come within some 2.5·K FMAs, and their latency
-/// bounds the tile in part (the phased order below ran faster): on Zen 4, 28×28 inputs of
-/// 16 to 72 channels, L2-resident (speed example, `SPEED_MIB=0`, layers `28x28x16 s2` to
-/// `28x28x72 s2`), 5×5 runs at 46–52% of the FMA peak, 7×7 at 60–72%. Measured there and
-/// not kept: columns visited in phases one output's reach apart, so that successive columns
-/// feed disjoint accumulators (speed example, 3 rounds alternating: those inputs
-/// 1.06–1.11×, stride-2 mixes 1.02–1.03×), but then the order in which an output sums its
-/// taps depends on where its tile starts, and results must not depend on how a row is cut
-/// (tasks cut rows into column bands: `tests/threads.rs` failed); tile halves taking turns
-/// by column (each output's order kept): 0.96–0.99×; each weight loaded once, every input
-/// column an FMA memory operand (no chain within a row; CLI, 56×56 inputs of 64 and 192
-/// channels): 3×3 0.97–1.00×, 5×5 to 9×9 0.63–0.88×; two output rows per tile sharing a
-/// kernel row's weights (order kept, twice the chains; 6, 5 and 4 wide for 3×3, 5×5 and
-/// 7×7, the rows' last columns by single-row tiles; speed example, 3 rounds): 5×5
-/// 1.06–1.07×, 7×7 0.98–1.01×, 3×3 0.79–0.91×, mixes 0.93–1.03×.
+/// At stride 2 with 16 registers (AVX2) a column feeds only about K/2 outputs, so in
+/// column order an accumulator's K FMAs of a kernel row come within some 2.5·K FMAs, and
+/// their latency bounded the tile: on Zen 4, 28×28 inputs of 16 to 72 channels,
+/// L2-resident (speed example, `SPEED_MIB=0`, layers `28x28x16 s2` to `28x28x72 s2`), 5×5
+/// ran at 46–52% of the FMA peak, 7×7 at 60–72%. Kernels of 5×5 and up therefore visit the
+/// columns by [`phases`], which leaves registers for all of a phase's weights. Measured
+/// there before the phases and not kept: columns visited one output's reach apart, so that
+/// successive columns feed disjoint accumulators (speed example, 3 rounds alternating:
+/// those inputs 1.06–1.11×, stride-2 mixes 1.02–1.03×), but then the order in which an
+/// output sums its taps depends on where its tile starts, and results must not depend on
+/// how a row is cut (tasks cut rows into column bands: `tests/threads.rs` failed); tile
+/// halves taking turns by column (each output's order kept): 0.96–0.99×; each weight
+/// loaded once, every input column an FMA memory operand (no chain within a row; CLI,
+/// 56×56 inputs of 64 and 192 channels): 3×3 0.97–1.00×, 5×5 to 9×9 0.63–0.88×; two output
+/// rows per tile sharing a kernel row's weights (order kept, twice the chains; 6, 5 and 4
+/// wide for 3×3, 5×5 and 7×7, the rows' last columns by single-row tiles; speed example,
+/// 3 rounds): 5×5 1.06–1.07×, 7×7 0.98–1.01×, 3×3 0.79–0.91×, mixes 0.93–1.03×.
 ///
 /// `CHECKED`: input columns outside the input are skipped (no load, no FMA: exactly their
 /// padding taps); otherwise every column of the window must lie in the input.
@@ -124,8 +183,9 @@ pub(crate) unsafe fn tile<
     // needs (some spilled to the stack). Measured on Zen 4, speed example, 3–4 rounds
     // alternating: AVX2 7×7 mixes 1.03–1.06×, 14×14 1.02–1.03×; AVX-512 7×7 1.02×, 14×14
     // 1.03–1.08×, 28×28 1.04–1.06×, stride 2 1.02–1.10×. With 16 registers at stride 2 it
-    // ran mixes 0.56–0.89×, so those keep the flags.
-    let by_bits = const { S == 1 || I::REGISTERS >= 32 };
+    // ran mixes 0.56–0.89× in column order, so one phase keeps the flags; with [`phases`]
+    // the flags made LLVM spill an accumulator of the 7-wide 5×5 tile (0.60×).
+    let by_bits = const { S == 1 || I::REGISTERS >= 32 || phases::<I>(K, S) > 1 };
     let bits = column_bits(lo, hi);
     let mut acc = [t.bias; W];
     let mut row = t.row0;
@@ -154,60 +214,47 @@ pub(crate) unsafe fn tile<
         // (caller); column pointers are formed only for columns in `lo .. hi`, which lie in
         // the input.
         unsafe {
-            if const { input_stationary::<I>(K, S, W) } {
-                // Each input column is loaded once and feeds every output of the tile it
-                // belongs to: column c is tap kx of output (c − kx·D) / S.
-                let mut wr = [isa.zero(); K];
-                unroll!(K, kx => { wr[kx] = isa.load(w.add(kx * lanes)); });
-                unroll48!(span(K, S, D, W), c => {
-                    // Keeps LLVM from hoisting all the column loads to the top of the row,
-                    // where they would need more registers than there are.
-                    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-                    if inside(c) {
-                        let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
-                        unroll!(K, kx => {
-                            if const { c >= kx * D && (c - kx * D).is_multiple_of(S) && (c - kx * D) / S < W } {
-                                let j = (c - kx * D) / S;
-                                acc[j] = isa.fma(x, wr[kx], acc[j]);
-                            }
-                        });
-                    }
-                });
-            } else {
-                // Each input column is loaded once into a register; the first weights of
-                // the kernel row stay in the registers the accumulators leave
-                // ([`resident_weights`]), the others come from memory (L1-resident,
-                // contiguous) as FMA memory operands. The fence keeps LLVM from merging the
-                // weight loads of successive columns into registers it does not have.
-                // Each resident weight is one load fewer per column, and Zen 4 issues two
-                // loads a cycle for two FMAs. Measured on Zen 5, AVX2, 28×28×256, one
-                // resident weight: K = 9 to 13 1.04–1.09×, stride-2 3×3 1.06×; with a mask,
-                // a spill made a 60-channel mix 0.87×.
-                let kr = const { resident_weights::<I>(K, W, TAIL) };
-                let mut wr = [isa.zero(); K];
-                unroll!(K, kx => {
-                    if kx < kr {
-                        wr[kx] = isa.load(w.add(kx * lanes));
-                    }
-                });
-                unroll48!(span(K, S, D, W), c => {
-                    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-                    if inside(c) {
-                        let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
-                        unroll!(K, kx => {
-                            if const { c >= kx * D && (c - kx * D).is_multiple_of(S) && (c - kx * D) / S < W } {
-                                let j = (c - kx * D) / S;
-                                let wk = if kx < kr {
-                                    wr[kx]
-                                } else {
-                                    isa.load(w.add(kx * lanes))
-                                };
-                                acc[j] = isa.fma(x, wk, acc[j]);
-                            }
-                        });
-                    }
-                });
-            }
+            // Each input column is loaded once into a register and feeds every output of
+            // the tile it belongs to (column c is tap kx of output (c − kx·D) / S); the
+            // first weights of each phase stay in registers ([`resident`]), the others
+            // come from memory (L1-resident, contiguous) as FMA memory operands. Each
+            // resident weight is one load fewer per column, and Zen 4 issues two loads a
+            // cycle for two FMAs. Measured on Zen 5, AVX2, 28×28×256, one resident weight:
+            // K = 9 to 13 1.04–1.09×, stride-2 3×3 1.06×; with a mask, a spill made a
+            // 60-channel mix 0.87×.
+            let mut wr = [isa.zero(); K];
+            unroll48!(span(K, S, D, W), v => {
+                if const { phase_start(v, span(K, S, D, W), phases::<I>(K, S)) } {
+                    unroll!(K, kx => {
+                        if const {
+                            (kx * D) % phases::<I>(K, S)
+                                == visited(v, span(K, S, D, W), phases::<I>(K, S)) % phases::<I>(K, S)
+                                && phase_rank(kx, phases::<I>(K, S), D) < resident::<I>(K, S, W, TAIL)
+                        } {
+                            wr[kx] = isa.load(w.add(kx * lanes));
+                        }
+                    });
+                }
+                // Keeps LLVM from hoisting all the column loads to the top of the row, where
+                // they would need more registers than there are, and from merging the weight
+                // loads of successive columns into registers it does not have.
+                core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+                let c = const { visited(v, span(K, S, D, W), phases::<I>(K, S)) };
+                if inside(c) {
+                    let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
+                    unroll!(K, kx => {
+                        if const { feeds(visited(v, span(K, S, D, W), phases::<I>(K, S)), kx, S, D, W) } {
+                            let j = (c - kx * D) / S;
+                            let wk = if const { phase_rank(kx, phases::<I>(K, S), D) < resident::<I>(K, S, W, TAIL) } {
+                                wr[kx]
+                            } else {
+                                isa.load(w.add(kx * lanes))
+                            };
+                            acc[j] = isa.fma(x, wk, acc[j]);
+                        }
+                    });
+                }
+            });
         }
         // Past the last row these may point outside the slices; they are not used then.
         row = row.wrapping_add(t.row_step);
