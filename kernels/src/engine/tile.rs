@@ -64,8 +64,7 @@ const fn phase_rank(kx: usize, phases: usize, d: usize) -> usize {
     n
 }
 
-/// The column a tile `n` columns wide visits `v`-th: phase 0's columns in order, then phase
-/// 1's, ...
+/// The column a tile `n` columns wide visits `v`-th in `phases` phases.
 const fn visited(v: usize, n: usize, phases: usize) -> usize {
     let (mut p, mut v) = (0, v);
     while p < phases && p < n {
@@ -79,9 +78,40 @@ const fn visited(v: usize, n: usize, phases: usize) -> usize {
     n
 }
 
-/// Whether the `v`-th column visited starts a phase (its resident weights are loaded there).
-const fn phase_start(v: usize, n: usize, phases: usize) -> bool {
-    v == 0 || visited(v, n, phases) % phases != visited(v - 1, n, phases) % phases
+/// The input column a tile visits `v`-th: phase 0's columns in order, then phase 1's, ...
+/// ([`phases`]).
+const fn column<I: Simd>(v: usize, k: usize, s: usize, d: usize, w: usize) -> usize {
+    visited(v, span(k, s, d, w), phases::<I>(k, s))
+}
+
+/// Whether tap `kx`'s weight stays in a register ([`resident`]).
+const fn in_register<I: Simd>(
+    kx: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    w: usize,
+    tail: bool,
+) -> bool {
+    phase_rank(kx, phases::<I>(k, s), d) < resident::<I>(k, s, w, tail)
+}
+
+/// Whether the tile loads tap `kx`'s weight into its register before the `v`-th column: the
+/// column starts a phase, and the tap is one of that phase's resident ones.
+const fn loads_weight<I: Simd>(
+    v: usize,
+    kx: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    w: usize,
+    tail: bool,
+) -> bool {
+    let ph = phases::<I>(k, s);
+    let c = column::<I>(v, k, s, d, w);
+    (v == 0 || c % ph != column::<I>(v - 1, k, s, d, w) % ph)
+        && (kx * d) % ph == c % ph
+        && in_register::<I>(kx, k, s, d, w, tail)
 }
 
 /// Whether input column `c` is tap `kx` of one of the tile's `w` outputs.
@@ -225,28 +255,22 @@ pub(crate) unsafe fn tile<
             // 60-channel mix 0.87×.
             let mut wr = [isa.zero(); K];
             unroll48!(span(K, S, D, W), v => {
-                if const { phase_start(v, span(K, S, D, W), phases::<I>(K, S)) } {
-                    unroll!(K, kx => {
-                        if const {
-                            (kx * D) % phases::<I>(K, S)
-                                == visited(v, span(K, S, D, W), phases::<I>(K, S)) % phases::<I>(K, S)
-                                && phase_rank(kx, phases::<I>(K, S), D) < resident::<I>(K, S, W, TAIL)
-                        } {
-                            wr[kx] = isa.load(w.add(kx * lanes));
-                        }
-                    });
-                }
+                unroll!(K, kx => {
+                    if const { loads_weight::<I>(v, kx, K, S, D, W, TAIL) } {
+                        wr[kx] = isa.load(w.add(kx * lanes));
+                    }
+                });
                 // Keeps LLVM from hoisting all the column loads to the top of the row, where
                 // they would need more registers than there are, and from merging the weight
                 // loads of successive columns into registers it does not have.
                 core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-                let c = const { visited(v, span(K, S, D, W), phases::<I>(K, S)) };
+                let c = const { column::<I>(v, K, S, D, W) };
                 if inside(c) {
                     let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
                     unroll!(K, kx => {
-                        if const { feeds(visited(v, span(K, S, D, W), phases::<I>(K, S)), kx, S, D, W) } {
+                        if const { feeds(column::<I>(v, K, S, D, W), kx, S, D, W) } {
                             let j = (c - kx * D) / S;
-                            let wk = if const { phase_rank(kx, phases::<I>(K, S), D) < resident::<I>(K, S, W, TAIL) } {
+                            let wk = if const { in_register::<I>(kx, K, S, D, W, TAIL) } {
                                 wr[kx]
                             } else {
                                 isa.load(w.add(kx * lanes))
