@@ -162,9 +162,9 @@ impl BeforeRow for () {
 /// L2-resident (speed example, `SPEED_MIB=0`, layers `28x28x16 s2` to `28x28x72 s2`), 5×5
 /// ran at 46–52% of the FMA peak, 7×7 at 60–72%. Kernels of 5×5 and up therefore visit the
 /// columns by [`phases`], which leaves registers for all of a phase's weights: there 5×5
-/// 56–63%, 7×7 72–82% (3 rounds alternating, best of each). Measured
-/// there before the phases and not kept: columns visited one output's reach apart, so that
-/// successive columns feed disjoint accumulators (speed example, 3 rounds alternating:
+/// 56–63%, 7×7 72–82% (3 rounds alternating, best of each). Measured there before the
+/// phases and not kept: columns visited one output's reach apart, so that successive
+/// columns feed disjoint accumulators (speed example, 3 rounds alternating:
 /// those inputs 1.06–1.11×, stride-2 mixes 1.02–1.03×), but then the order in which an
 /// output sums its taps depends on where its tile starts, and results must not depend on
 /// how a row is cut (tasks cut rows into column bands: `tests/threads.rs` failed); tile
