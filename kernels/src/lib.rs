@@ -145,11 +145,12 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 }
 
 /// How many channel blocks side by side the staged path copies into each pixel of its ring
-/// for this geometry: 0 where it does not run staged ([`staged`]); 2 where the group has an
-/// even number of blocks, the ring holds the whole output width, and the ISA is AVX-512
-/// (each pixel then fetches two adjacent cache lines) or AVX2 with a window of at most 9
-/// rows (two blocks fill a line); else 1. The tiles, and so the results, are the same
-/// either way.
+/// for this geometry: 0 where it does not run staged ([`staged`]); where the ring holds the
+/// whole output width with them, 4 for AVX2 3×3 kernels of dilation 1 or 2 and a block
+/// count divisible by 4 (each pixel then fetches two adjacent cache lines), else 2 where
+/// the block count is even and the ISA is AVX-512 (two lines a pixel) or AVX2 with a window
+/// of at most 9 rows (two blocks fill a line); else 1. The tiles, and so the results, are
+/// the same either way.
 ///
 /// ```
 /// use mixconv_kernels::{Geometry, Isa, staged_blocks};
@@ -161,6 +162,11 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 /// assert_eq!(staged_blocks(Isa::Avx512, &g), 2);
 /// assert_eq!(staged_blocks(Isa::Avx2, &g), 2);
 /// assert_eq!(staged_blocks(Isa::Portable, &g), 1);
+/// let k3 = Geometry { kernel: 3, pad_top: 1, pad_left: 1, ..g };
+/// assert_eq!(staged_blocks(Isa::Avx2, &k3), 4);
+/// assert_eq!(staged_blocks(Isa::Avx512, &k3), 2);
+/// let k3_14 = Geometry { channels: 240, ..k3 }; // 30 AVX2 blocks: not divisible by 4
+/// assert_eq!(staged_blocks(Isa::Avx2, &k3_14), 2);
 /// let wide = Geometry { kernel: 11, pad_top: 5, pad_left: 5, ..g };
 /// assert_eq!(staged_blocks(Isa::Avx2, &wide), 1);
 /// let odd = Geometry { channels: 240, ..g }; // 15 blocks

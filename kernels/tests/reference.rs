@@ -417,19 +417,20 @@ fn staged_path_matches_reference() {
 }
 
 /// The staged path with two channel blocks side by side in each ring pixel (AVX-512; AVX2
-/// up to 9×9, with 7-wide tiles for 7×7; an even block count, MixNet-like 28-wide maps):
-/// full and partial last blocks, sub-regions, epilogues; an odd block count falls back to
-/// one block a pixel.
+/// up to 9×9, with 7-wide tiles for 7×7; an even block count, MixNet-like 28-wide maps),
+/// and four (AVX2 3×3 of dilation 1 and 2; a block count divisible by 4): full and partial
+/// last blocks, sub-regions, epilogues; an odd block count falls back to one block a pixel.
 #[test]
 fn staged_pairs_match_reference() {
     let mut rng = Rng(0x009a_14ed_b10c);
-    let mut pairs = [0; 3];
+    let (mut paired, mut quads, mut pairs_of_112) = ([0; 3], 0, 0);
     for isa in isas().into_iter().filter(|&i| i != Isa::Portable) {
-        // 128 channels (an even block count), 125 (the last block partial), 128 − LANES (odd).
+        // 128 channels (an even block count), 125 (the last block partial), 128 − LANES (odd),
+        // 112 (AVX2: 14 blocks, even but not divisible by 4).
         let l = isa.lanes();
         for (i, &(k, s, d)) in SPECIALIZED.iter().filter(|t| t.1 == 1).enumerate() {
             let reach = (k - 1) * d + 1;
-            for (j, c) in [128, 125, 128 - l].into_iter().enumerate() {
+            for (j, c) in [128, 125, 128 - l, 112].into_iter().enumerate() {
                 let same = Case::same(k, s, d, c, reach + 6, 28);
                 let case = Case {
                     act: Activation::ALL[(i + j) % 5],
@@ -443,19 +444,29 @@ fn staged_pairs_match_reference() {
                 if j == 2 {
                     assert!(blocks < 2, "{case:?}: an odd block count cannot pair");
                 }
-                pairs[isa as usize] += usize::from(blocks == 2);
+                if j < 2 {
+                    paired[isa as usize] += usize::from(blocks >= 2);
+                    quads += usize::from(blocks == 4);
+                } else if j == 3 && isa == Isa::Avx2 {
+                    pairs_of_112 += usize::from(blocks == 2);
+                }
             }
         }
     }
     // K = 3, 5, 7 and 9 with dilation 1, 3×3 with dilation 2 to 4, full and partial (these
     // 5×5 dilation-2 maps have too much padding to run staged).
     for isa in [Isa::Avx512, Isa::Avx2] {
-        let n = pairs[isa as usize];
+        let n = paired[isa as usize];
         assert!(
             !isa.is_available() || n >= 14,
-            "{isa}: only {n} cases ran two blocks a pixel"
+            "{isa}: only {n} cases ran two or more blocks a pixel"
         );
     }
+    // AVX2: 3×3 with dilation 1 and 2, full and partial; with 14 blocks, pairs for the seven.
+    assert!(
+        !Isa::Avx2.is_available() || (quads == 4 && pairs_of_112 >= 7),
+        "AVX2: {quads} cases ran four blocks a pixel (not 4), {pairs_of_112} two (of 14 blocks)"
+    );
 }
 
 /// The staged path with 7-wide tiles (AVX2's 7×7 kernel, whose full tile is 8 wide): a

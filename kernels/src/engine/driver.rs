@@ -44,8 +44,8 @@ pub(crate) unsafe fn run<
     // mixes 1.1× slower).
     // 7-wide staged tiles with 16 registers only (`seven_wide`).
     let seven = I::REGISTERS < 32 && WB > 7 && staged::seven_wide(job.region.cols.len(), WB);
-    // Only ISAs that pair blocks for this kernel compile the paired runs.
-    let pairs = const { staged::pairs_blocks(I::LANES, I::REGISTERS, (K - 1) * D + 1) };
+    // Only ISAs that put 2 or 4 blocks in a ring pixel for this kernel compile those runs.
+    let most = const { staged::max_pixel_blocks(I::LANES, I::REGISTERS, K, (K - 1) * D + 1) };
     match staged::blocks_per_pixel(job, K, S, D, I::LANES, I::REGISTERS) {
         0 if S > 1 && K == 3 && I::FREE_MASKS => isa.enabled(
             #[inline(always)]
@@ -57,12 +57,22 @@ pub(crate) unsafe fn run<
             // SAFETY: forwarded from the caller.
             || unsafe { direct::<I, K, S, D, WB>(isa, job) },
         ),
-        2 if pairs && seven => isa.enabled(
+        4 if most >= 4 && seven => isa.enabled(
+            #[inline(always)]
+            // SAFETY: forwarded from the caller; four blocks a pixel were chosen.
+            || unsafe { staged::run::<I, K, S, D, 7, 4>(isa, job) },
+        ),
+        4 if most >= 4 => isa.enabled(
+            #[inline(always)]
+            // SAFETY: forwarded from the caller; four blocks a pixel were chosen.
+            || unsafe { staged::run::<I, K, S, D, WB, 4>(isa, job) },
+        ),
+        2 if most >= 2 && seven => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller; two blocks a pixel were chosen.
             || unsafe { staged::run::<I, K, S, D, 7, 2>(isa, job) },
         ),
-        2 if pairs => isa.enabled(
+        2 if most >= 2 => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller; two blocks a pixel were chosen.
             || unsafe { staged::run::<I, K, S, D, WB, 2>(isa, job) },

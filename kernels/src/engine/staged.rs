@@ -135,23 +135,43 @@ pub(crate) fn blocks_per_pixel(
     }
 }
 
-/// Whether an ISA of `lanes` and `registers` pairs channel blocks in ring pixels for a
-/// window `reach` input rows high ([`pixel_blocks`]): with 16 lanes, always; with 8 lanes
-/// and 16 registers (AVX2, whose two blocks fill a 64-byte line), for reaches up to 9.
-pub(crate) const fn pairs_blocks(lanes: usize, registers: usize, reach: usize) -> bool {
-    lanes == 16 || (lanes == 8 && registers == 16 && reach <= 9)
+/// The most channel blocks an ISA of `lanes` and `registers` puts side by side in a ring
+/// pixel for a `k`×`k` kernel whose window is `reach` input rows high ([`pixel_blocks`]):
+/// with 16 lanes, 2; with 8 lanes and 16 registers (AVX2, whose two blocks fill a 64-byte
+/// line), 4 for 3×3 kernels of reach up to 5 (dilation 1 and 2), 2 for reaches up to 9;
+/// else 1.
+pub(crate) const fn max_pixel_blocks(
+    lanes: usize,
+    registers: usize,
+    k: usize,
+    reach: usize,
+) -> usize {
+    let avx2 = lanes == 8 && registers == 16;
+    if avx2 && k == 3 && reach <= 5 {
+        4
+    } else if lanes == 16 || (avx2 && reach <= 9) {
+        2
+    } else {
+        1
+    }
 }
 
-/// Channel blocks side by side in a ring pixel of a staged geometry: 2 where the ISA pairs
-/// them ([`pairs_blocks`]), the block count is even and a strip of two blocks spans the
-/// output's width, else 1. Two blocks a pixel halve the input streams the copy starts
+/// Channel blocks side by side in a ring pixel of a staged geometry: the most of 4 and 2
+/// that the ISA allows ([`max_pixel_blocks`]), that divides the block count and whose
+/// strip spans the output's width, else 1. Two blocks a pixel halve the input streams the copy starts
 /// (each pixel's fetch is 128 bytes rather than 64 with AVX-512; one whole line rather
 /// than half of one, fetched twice, with AVX2). Measured on Zen 5, AVX-512, 28×28×256: a
 /// copy loop alone 1.5× faster (12.1 → 7.8 µs, input in L2); K = 3 to 9 1.02–1.17× faster
 /// (speed example, 4 rounds alternating). On Zen 4, AVX2, 28×28×256 (3 rounds alternating):
 /// K = 3 1.09–1.14×, 5 1.04–1.07×, 7 1.02–1.04× (7-wide tiles), 9 1.02–1.04×, but 11 and
 /// 13 0.90× (their rings, 30 and 38 KB, crowd L1), so AVX2 pairs only windows of up to 9
-/// rows. The tiles are the same either way, so the results are too.
+/// rows. AVX2 3×3 kernels take four blocks (two lines) a pixel, as AVX-512 pairs do: on
+/// Zen 4, 28×28×256 (speed example, 4 rounds alternating) 1.11–1.15×, and with the
+/// `mixconv` command's medians (3–6 rounds alternating) dilation 1 1.02–1.08×, dilation 2
+/// 1.04–1.05×, 14×14×512 1.09×, 56×56×256 and 28×28×512 the same; dilations 3 to 6 ran
+/// 0.95–1.00×, 5×5 1.01×, 7×7 0.98×, 9×9 0.96×, and AVX-512 four blocks (256 bytes) a pixel
+/// 3×3 dilation 1 the same, dilation 2 0.89× (one round). The tiles are the same either way,
+/// so the results are too.
 pub(crate) fn pixel_blocks(
     g: &Geometry,
     k: usize,
@@ -160,14 +180,15 @@ pub(crate) fn pixel_blocks(
     lanes: usize,
     registers: usize,
 ) -> usize {
-    if pairs_blocks(lanes, registers, (k - 1) * d + 1)
-        && g.blocks(lanes).is_multiple_of(2)
-        && max_columns(k, s, d, 2 * lanes) >= g.out_w.max(MAX_TILE_WIDTH)
-    {
-        2
-    } else {
-        1
-    }
+    let most = max_pixel_blocks(lanes, registers, k, (k - 1) * d + 1);
+    [4, 2]
+        .into_iter()
+        .find(|&nb| {
+            nb <= most
+                && g.blocks(lanes).is_multiple_of(nb)
+                && max_columns(k, s, d, nb * lanes) >= g.out_w.max(MAX_TILE_WIDTH)
+        })
+        .unwrap_or(1)
 }
 
 /// Whether a staged row `n` outputs wide runs 7-wide tiles rather than full ones `wb` wide:
