@@ -90,7 +90,10 @@ const DIRECT_WINDOW_BYTES: usize = 32 * 1024;
 const ALIASED_SETS: usize = 16;
 
 /// Whether the staged path runs this job. All of:
-/// - stride 1 (at stride 2 each input line feeds few taps and the copy does not pay);
+/// - stride 1 (at stride 2 each input line feeds few taps and the copy does not pay: on
+///   Zen 4, 112×112×64 stride 2, whose 256-byte pixels alias 16 L1 sets, staged by force,
+///   `mixconv bench`, 2 rounds: AVX2 3×3 0.81×, 5×5 0.94–0.96×, 7×7 0.94–1.01×; AVX-512
+///   0.65–0.76×);
 /// - the pixel stride is aliased: a block's pixels fall into at most 16 of the 64 L1 sets
 ///   (256 channels: 4 sets), so that the direct path thrashes L1;
 /// - the direct row window would not stay in L1 anyway;
