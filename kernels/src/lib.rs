@@ -117,7 +117,8 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// group's input rows copied, zero-padded, into a ring of L1-resident rows per channel block
 /// before the tiles read them, rather than read in place. Taken by specialized stride-1
 /// kernels on pixel strides that alias in L1 (256 channels, other multiples of 64) with
-/// little padding. (A call whose weights are not all finite still reads in place: a padding
+/// little padding, and by AVX2's 3×3 kernel on maps 14 to 28 wide whose ring pixels hold
+/// two or four channel blocks (its direct tiles there are mostly border tiles). (A call whose weights are not all finite still reads in place: a padding
 /// tap computes 0·w.) The choice never depends on the region, so results do not depend on
 /// how a layer is cut into tasks.
 ///
@@ -134,6 +135,13 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// assert!(staged(Isa::Portable, &d6));
 /// let k9 = Geometry { in_h: 14, in_w: 14, out_h: 14, out_w: 14, kernel: 9, pad_top: 4, pad_left: 4, ..g };
 /// assert!(!staged(Isa::Portable, &k9));
+/// let narrow = Geometry {
+///     in_h: 14, in_w: 14, out_h: 14, out_w: 14, kernel: 3, pad_top: 1, pad_left: 1,
+///     channels: 96, in_pixel_stride: 96, out_pixel_stride: 96, ..g
+/// };
+/// assert!(staged(Isa::Avx2, &narrow) && !staged(Isa::Avx512, &narrow));
+/// let odd = Geometry { channels: 88, ..narrow }; // 11 blocks: one a ring pixel, direct
+/// assert!(!staged(Isa::Avx2, &odd));
 /// let g = Geometry { in_pixel_stride: 240, out_pixel_stride: 240, channels: 240, ..g };
 /// assert!(!staged(Isa::Portable, &g));
 /// ```
@@ -141,7 +149,7 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
     let (k, s, d) = (geom.kernel, geom.stride, geom.dilation);
     job::check_geometry(geom).is_ok()
         && specialized_name(isa, k, s, d).is_some()
-        && engine::staged::chosen(geom, k, s, d, isa.lanes())
+        && engine::staged::chosen(geom, k, s, d, isa.lanes(), isa.registers())
 }
 
 /// How many channel blocks side by side the staged path copies into each pixel of its ring

@@ -416,6 +416,40 @@ fn staged_path_matches_reference() {
     eprintln!("{cases} cases");
 }
 
+/// AVX2's 3×3 kernel on maps 14 to 28 outputs wide runs staged whatever the pixel stride
+/// when its ring pixels hold two or four blocks, else (and on narrower or wider maps)
+/// direct: full and partial last blocks, sub-regions, sub-slices, epilogues.
+#[test]
+fn avx2_narrow_3x3_maps_run_staged_and_match_reference() {
+    if !Isa::Avx2.is_available() {
+        return;
+    }
+    let mut rng = Rng(0x0a77_0e3e);
+    // (in_h, in_w, channels, blocks a ring pixel; 0: direct)
+    let cases = [
+        (14, 14, 96, 4),
+        (14, 14, 125, 4),
+        (9, 28, 80, 2),
+        (20, 21, 77, 2),
+        (14, 14, 88, 0),
+        (12, 13, 96, 0),
+        (6, 29, 96, 0),
+    ];
+    for (i, &(in_h, in_w, c, blocks)) in cases.iter().enumerate() {
+        let same = Case::same(3, 1, 1, c, in_h, in_w);
+        let (out_h, out_w) = (same.out_h, same.out_w);
+        let case = Case {
+            act: Activation::ALL[i % 5],
+            clamp: i % 2 == 1,
+            region: (i % 3 == 1).then_some(((1, out_h - 1), (2, out_w - 3))),
+            sub_slice: i % 3 == 2,
+            ..same
+        };
+        let got = run_case(Isa::Avx2, &case, &mut rng);
+        assert_eq!(got, blocks, "{case:?}: blocks a ring pixel");
+    }
+}
+
 /// The staged path with two channel blocks side by side in each ring pixel (AVX-512; AVX2
 /// up to 9×9, with 7-wide tiles for 7×7; an even block count, MixNet-like 28-wide maps),
 /// and four (AVX2 3×3 of dilation 1 and 2; a block count divisible by 4): full and partial

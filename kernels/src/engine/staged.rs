@@ -95,21 +95,29 @@ const ALIASED_SETS: usize = 16;
 ///   `mixconv bench`, 2 rounds: AVX2 3×3 0.81×, 5×5 0.94–0.96×, 7×7 0.94–1.01×; AVX-512
 ///   0.65–0.76×);
 /// - the pixel stride is aliased: a block's pixels fall into at most 16 of the 64 L1 sets
-///   (256 channels: 4 sets), so that the direct path thrashes L1;
-/// - the direct row window would not stay in L1 anyway;
+///   (256 channels: 4 sets), so that the direct path thrashes L1, and the direct row window
+///   would not stay in L1 anyway; or the job is a [`narrow_3x3`] one;
 /// - the padding taps add at most 30% to the work (60% for 3×3 kernels: `max_padded_ratio`),
 ///   and a strip of one tile fits the ring.
 ///
 /// Measured on Zen 5, 28×28×256: K = 5 1.3×, K = 7 1.2×, 3×3 dilation 2 1.2× faster than
 /// direct (AVX-512 and AVX2); with unaliased strides (90, 156 channels) direct was as fast
 /// or faster.
-pub(crate) fn chosen(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -> bool {
+pub(crate) fn chosen(
+    g: &Geometry,
+    k: usize,
+    s: usize,
+    d: usize,
+    lanes: usize,
+    registers: usize,
+) -> bool {
     let window = ((k - 1) * d + 1)
         .saturating_mul(g.in_w)
         .saturating_mul(g.blocks(lanes) * lanes * 4);
+    let aliased = l1_sets(g.in_pixel_stride.saturating_mul(4)) <= ALIASED_SETS
+        && window > DIRECT_WINDOW_BYTES;
     if s != 1
-        || l1_sets(g.in_pixel_stride.saturating_mul(4)) > ALIASED_SETS
-        || window <= DIRECT_WINDOW_BYTES
+        || !(aliased || narrow_3x3(g, k, s, d, lanes, registers))
         || max_columns(k, s, d, lanes) < MAX_TILE_WIDTH
     {
         return false;
@@ -118,6 +126,26 @@ pub(crate) fn chosen(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -
     let w = valid_taps(g.out_w, k, s, d, g.pad_left, g.in_w);
     let all = (g.out_h * k) as f64 * (g.out_w * k) as f64;
     h > 0 && w > 0 && all <= max_padded_ratio(k) * h as f64 * w as f64
+}
+
+/// Whether a job is an AVX2 (8 lanes, 16 registers) 3×3 one of stride and dilation 1 on a
+/// map 14 to 28 outputs wide whose ring pixels would hold two or four blocks
+/// ([`pixel_blocks`]): there the direct path runs half or all of a row's tiles checked
+/// (two 7-wide tiles on 14 columns, four on 28, padding on either side), where the staged
+/// path runs every tile unchecked, whatever the pixel stride. Measured on Zen 4 (`mixconv
+/// bench`, 3 rounds alternating, unaliased pixels): 14×14 with 32 to 240 channels 1.14–1.28×,
+/// 28×28 with 64 to 240 channels 1.11–1.22×; MixNet-M layer 11 (14×14×480) 1.20×, layers
+/// with such a group 0.98–1.04×; not taken: one block a pixel (28×28×120 0.95×), 7×7
+/// maps (7×7×1200 0.79×), 56×56×96 (the same), 5×5 and 7×7 kernels (whose direct tiles are
+/// 10 and 8 wide; 14×14 and 28×28 with 80 to 240 channels 0.83–0.98×).
+fn narrow_3x3(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize, registers: usize) -> bool {
+    k == 3
+        && s == 1
+        && d == 1
+        && lanes == 8
+        && registers == 16
+        && (14..=28).contains(&g.out_w)
+        && pixel_blocks(g, k, s, d, lanes, registers) >= 2
 }
 
 /// Whether a job runs staged and with how many channel blocks side by side in a ring
@@ -131,7 +159,7 @@ pub(crate) fn blocks_per_pixel(
     lanes: usize,
     registers: usize,
 ) -> usize {
-    if !chosen(job.geom, k, s, d, lanes) || !job.weights_finite() {
+    if !chosen(job.geom, k, s, d, lanes, registers) || !job.weights_finite() {
         0
     } else {
         pixel_blocks(job.geom, k, s, d, lanes, registers)
