@@ -189,8 +189,8 @@ pub(crate) const fn max_pixel_blocks(
 
 /// Channel blocks side by side in a ring pixel of a staged geometry: the most of 4 and 2
 /// that the ISA allows ([`max_pixel_blocks`]), that divides the block count and whose
-/// strip spans the output's width, else 1. Two blocks a pixel halve the input streams the copy starts
-/// (each pixel's fetch is 128 bytes rather than 64 with AVX-512; one whole line rather
+/// strip spans the output's width, else 1. Two blocks a pixel halve the input streams the
+/// copy starts (each pixel's fetch is 128 bytes rather than 64 with AVX-512; one whole line rather
 /// than half of one, fetched twice, with AVX2). Measured on Zen 5, AVX-512, 28×28×256: a
 /// copy loop alone 1.5× faster (12.1 → 7.8 µs, input in L2); K = 3 to 9 1.02–1.17× faster
 /// (speed example, 4 rounds alternating). On Zen 4, AVX2, 28×28×256 (3 rounds alternating):
