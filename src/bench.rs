@@ -171,6 +171,48 @@ impl Buffers {
             .run_with(&self.inputs[i], &mut self.outputs[i], threads)
             .expect("buffers sized for the plan");
     }
+
+    /// Instead of a run, moves its data alone: streams the next copy's input into its output
+    /// with `isa`'s vectors ([`mixconv_kernels::stream`]), each of `threads` threads an equal
+    /// share of the output lines and the input lines they sum. Timed like runs, this is the
+    /// layer's memory floor: what no kernel reading the input and writing the output once
+    /// can beat. Does nothing when the CPU lacks `isa`.
+    pub fn stream_with(&mut self, isa: Isa, threads: Threads<'_>) {
+        use mixconv_kernels::stream::stream;
+        let i = self.advance();
+        let (input, output) = (&self.inputs[i][..], &mut self.outputs[i][..]);
+        match threads {
+            #[cfg(feature = "rayon")]
+            Threads::Current => stream_shares(isa, input, output, rayon::current_num_threads()),
+            #[cfg(feature = "rayon")]
+            Threads::Pool(pool) => {
+                pool.install(|| stream_shares(isa, input, output, pool.current_num_threads()))
+            }
+            _ => {
+                stream(isa, input, output);
+            }
+        }
+    }
+}
+
+/// [`Buffers::stream_with`] on the current rayon pool: `parts` equal shares of the output
+/// lines, each with the input lines it sums.
+#[cfg(feature = "rayon")]
+fn stream_shares(isa: Isa, input: &[f32], output: &mut [f32], parts: usize) {
+    use mixconv_kernels::stream::{LINE, stream};
+    use rayon::prelude::*;
+    let (n_in, n_out) = (input.len() / LINE, output.len() / LINE);
+    let per_part = n_out.div_ceil(parts.max(1)).max(1) * LINE;
+    // Output line `o` starts on input line ⌊o·n_in/n_out⌋, as in `stream`.
+    let first_input = |o: usize| (o / LINE * n_in).checked_div(n_out).unwrap_or(0) * LINE;
+    output
+        .par_chunks_mut(per_part)
+        .enumerate()
+        .for_each(|(p, out)| {
+            let o = p * per_part;
+            let end = (o + out.len()).min(n_out * LINE);
+            stream(isa, &input[first_input(o)..first_input(end)], out);
+        });
 }
 
 /// A small deterministic generator (64-bit LCG, high bits out): no `rand` dependency.
@@ -293,6 +335,39 @@ mod tests {
         let large = Buffers::for_plan(&plan(192, 112));
         assert!(bytes(&large) > ROTATION_BYTES);
         assert_eq!(large.inputs.len(), 1);
+    }
+
+    #[cfg(feature = "rayon")]
+    #[test]
+    fn streaming_sums_every_input_line_into_one_output_line_on_any_threads() {
+        // A stride-2 layer (output lines a quarter of the input's) whose last output line is
+        // partial; integer inputs, so that the sums are exact in any grouping.
+        let layer = MixConv::new(19, &[3, 5]).stride(2);
+        let weights = random_weights(&layer, 1).unwrap();
+        let shape = crate::Shape::new(1, 13, 13);
+        let plan = Plan::new(&layer, &weights, shape, Isa::Portable).unwrap();
+        let mut buffers = Buffers::new(&plan, 1);
+        let lines = |len: usize| len / mixconv_kernels::stream::LINE;
+        let (n_in, n_out) = (lines(plan.input_len()), lines(plan.output_len()));
+        assert!(n_in > n_out && n_out > 2 && !plan.output_len().is_multiple_of(16));
+        for (i, x) in buffers.inputs[0].iter_mut().enumerate() {
+            *x = (i % 7) as f32;
+        }
+        let in_sum: f32 = buffers.inputs[0][..n_in * 16].iter().sum();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for threads in [Threads::Single, Threads::Pool(&pool)] {
+            for isa in crate::available_isas() {
+                buffers.outputs[0].fill(-1.0);
+                buffers.stream_with(isa, threads);
+                let out = &buffers.outputs[0];
+                let out_sum: f32 = out[..n_out * 16].iter().sum();
+                assert_eq!(out_sum, in_sum, "{isa}");
+                assert!(out[n_out * 16..].iter().all(|&x| x == -1.0), "{isa}");
+            }
+        }
     }
 
     #[test]

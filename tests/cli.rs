@@ -596,14 +596,17 @@ fn check_report_json(v: &serde_json::Value, threads: u64) {
             "median_us",
             "gflops",
             "pct_peak",
+            "floor_us",
+            "over_floor",
             "speedup_vs_reference",
             "max_abs_error",
         ] {
             assert!(l[key].as_f64().is_some(), "{key}");
         }
         assert!(l["max_abs_error"].as_f64().unwrap() < 1e-3);
+        assert!(l["floor_us"].as_f64().unwrap() > 0.0);
     }
-    for key in ["median_us", "gflops", "pct_peak"] {
+    for key in ["median_us", "gflops", "pct_peak", "floor_us", "over_floor"] {
         assert!(v["total"][key].as_f64().is_some(), "total.{key}");
     }
 }
@@ -660,6 +663,7 @@ fn bench_reports_a_described_layer() {
         "isas available",
         "GFLOP/s",
         "% peak",
+        "x floor",
         "total (1 layers)",
     ] {
         assert!(stdout.contains(needle), "{needle}: {stdout}");

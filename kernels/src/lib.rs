@@ -40,6 +40,8 @@ mod job;
 pub mod peak;
 mod portable;
 mod simd;
+/// The memory-floor probe: an input read and an output written once, for "× floor" in reports.
+pub mod stream;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 

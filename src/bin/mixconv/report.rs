@@ -21,6 +21,8 @@ pub struct Row {
     pub macs: u64,
     pub median: Duration,
     pub runs: usize,
+    /// The median time of moving the run's data alone ([`bench::Buffers::stream_with`]).
+    pub floor: Duration,
     pub reference: Duration,
     pub max_abs_error: f64,
 }
@@ -133,6 +135,9 @@ pub fn measure(
     let threads = ctx.threads_arg();
     let (median, runs) =
         ctx.within(|| bench::median_time_within(5, 10_000, budget, || buffers.run_with(threads)));
+    let (floor, _) = ctx.within(|| {
+        bench::median_time_within(5, 10_000, budget / 4, || buffers.stream_with(isa, threads))
+    });
 
     let input = &buffers.inputs[0];
     let mut expected = vec![0.0; plan.output_len()];
@@ -168,6 +173,7 @@ pub fn measure(
         macs: plan.macs(),
         median,
         runs,
+        floor,
         reference,
         max_abs_error,
     })
@@ -185,6 +191,11 @@ fn total(rows: &[Row]) -> (Duration, u64) {
         rows.iter().map(|r| r.median).sum(),
         rows.iter().map(|r| r.macs).sum(),
     )
+}
+
+/// How many times its memory floor a time is.
+fn over(time: Duration, floor: Duration) -> f64 {
+    time.as_secs_f64() / floor.as_secs_f64().max(1e-12)
 }
 
 /// The header lines: CPU, features, ISAs, the one chosen, its peak, threads.
@@ -220,6 +231,8 @@ pub fn table(ctx: &Context, rows: &[Row]) -> String {
         "median us",
         "GFLOP/s",
         "% peak",
+        "floor us",
+        "x floor",
         "x ref",
         "max |err|",
     ];
@@ -242,6 +255,8 @@ pub fn table(ctx: &Context, rows: &[Row]) -> String {
                 format!("{:.1}", r.median.as_secs_f64() * 1e6),
                 format!("{gflops:.2}"),
                 format!("{:.1}", ctx.pct(gflops)),
+                format!("{:.1}", r.floor.as_secs_f64() * 1e6),
+                format!("{:.2}", over(r.median, r.floor)),
                 format!(
                     "{:.1}",
                     r.reference.as_secs_f64() / r.median.as_secs_f64().max(1e-12)
@@ -253,6 +268,7 @@ pub fn table(ctx: &Context, rows: &[Row]) -> String {
     let (time, macs) = total(rows);
     let gflops = bench::gflops(macs, time);
     let reference: Duration = rows.iter().map(|r| r.reference).sum();
+    let floor: Duration = rows.iter().map(|r| r.floor).sum();
     let max_err = rows.iter().map(|r| r.max_abs_error).fold(0.0, f64::max);
     cells.push(vec![
         format!("total ({} layers)", rows.len()),
@@ -264,6 +280,8 @@ pub fn table(ctx: &Context, rows: &[Row]) -> String {
         format!("{:.1}", time.as_secs_f64() * 1e6),
         format!("{gflops:.2}"),
         format!("{:.1}", ctx.pct(gflops)),
+        format!("{:.1}", floor.as_secs_f64() * 1e6),
+        format!("{:.2}", over(time, floor)),
         format!(
             "{:.1}",
             reference.as_secs_f64() / time.as_secs_f64().max(1e-12)
@@ -337,6 +355,8 @@ pub fn json(ctx: &Context, rows: &[Row]) -> serde_json::Value {
                 "median_us": r.median.as_secs_f64() * 1e6,
                 "gflops": gflops,
                 "pct_peak": ctx.pct(gflops),
+                "floor_us": r.floor.as_secs_f64() * 1e6,
+                "over_floor": over(r.median, r.floor),
                 "reference_us": r.reference.as_secs_f64() * 1e6,
                 "speedup_vs_reference": r.reference.as_secs_f64() / r.median.as_secs_f64().max(1e-12),
                 "max_abs_error": r.max_abs_error,
@@ -345,6 +365,7 @@ pub fn json(ctx: &Context, rows: &[Row]) -> serde_json::Value {
         .collect();
     let (time, macs) = total(rows);
     let gflops = bench::gflops(macs, time);
+    let floor: Duration = rows.iter().map(|r| r.floor).sum();
     json!({
         "cpu": bench::cpu_name(),
         "features": mixconv::cpu_features(),
@@ -356,6 +377,8 @@ pub fn json(ctx: &Context, rows: &[Row]) -> serde_json::Value {
             "median_us": time.as_secs_f64() * 1e6,
             "gflops": gflops,
             "pct_peak": ctx.pct(gflops),
+            "floor_us": floor.as_secs_f64() * 1e6,
+            "over_floor": over(time, floor),
             "macs": macs,
         },
     })
