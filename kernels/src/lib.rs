@@ -18,6 +18,7 @@
 //!   width, checked, tail); `engine/generic.rs`: the fallback for any other geometry;
 //!   `engine/border.rs`: valid kernel rows and interior tiles; `engine/store.rs`: the fused
 //!   epilogue.
+//! - `peak.rs`, `stream.rs`: the probes behind reports' "% of peak" and memory floor.
 //! - `specialized.list` → `build.rs` → [`SPECIALIZED`], [`microkernel`] names and the
 //!   per-ISA dispatch `match`.
 
