@@ -546,3 +546,36 @@ fn kernels_stay_inside_guarded_slices() {
         assert!(pairs > 0, "no case ran two or more blocks a ring pixel");
     }
 }
+
+#[test]
+fn the_memory_floor_probe_stays_inside_guarded_slices() {
+    use mixconv_kernels::stream::{LINE, stream};
+    // Whole lines and partial last lines, at a stride-2 ratio, at 1:1 and with more output
+    // lines than input ones; each slice flush against a guard page on either side.
+    let lens = [
+        (16 * LINE, 4 * LINE),
+        (16 * LINE + 7, 4 * LINE + 3),
+        (5 * LINE + 1, 5 * LINE + 15),
+        (3 * LINE, 8 * LINE + 9),
+    ];
+    for isa in available_isas() {
+        for &(in_len, out_len) in &lens {
+            for (in_side, out_side) in [(Side::End, Side::End), (Side::Start, Side::Start)] {
+                let values: Vec<f32> = (0..in_len).map(|i| (i % 5) as f32).collect();
+                let input = Guarded::from_values(&values, in_side);
+                let mut output = Guarded::from_values(&vec![canary(); out_len], out_side);
+                let whole = out_len / LINE * LINE;
+                let result = in_child(|| {
+                    stream(isa, input.slice(), output.slice_mut()).is_some()
+                        && output.slice()[whole..]
+                            .iter()
+                            .all(|x| x.to_bits() == CANARY_BITS)
+                });
+                assert!(
+                    result.is_ok(),
+                    "{isa}, {in_len} -> {out_len}, {in_side:?}: {result:?}"
+                );
+            }
+        }
+    }
+}
