@@ -95,7 +95,9 @@ pub(crate) unsafe fn run<
 /// Measured on Zen 4 (speed example, 2 rounds alternating) and not kept: software prefetch,
 /// at each tile position of a stride-2 row, of the input pixels that the next output row
 /// reads first (all the group's lines): into L1 one row ahead, AVX2 0.82–0.96×; into L2 two
-/// rows ahead, AVX2 0.85–1.00×, AVX-512 (one round) 0.94–1.04×. Nor, on one thread, rows in
+/// rows ahead, AVX2 0.85–1.00×, AVX-512 (one round) 0.94–1.04×; within a tile, of the lines
+/// the block after next reads (AVX2, each even block; 3 rounds): 3×3 0.91–0.96×, 5×5 and 7×7
+/// 0.81–0.92×, mixes 0.87–0.98×. Nor, on one thread, rows in
 /// bands of 8 or 16 with every group run on a band before the next (so that a band's input
 /// stays in L2; `Plan::run` runs each group over the whole image): CLI, 3 rounds, MixNet-L
 /// layer 1 (112×112×192 stride 2) 0.98–1.09× (band of 16: 1.03–1.09×), layers M.1, L.3 and

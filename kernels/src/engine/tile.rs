@@ -154,7 +154,10 @@ impl BeforeRow for () {
 /// instructions apart (4-cycle latency, two FMAs a cycle). Measured on Zen 4 and not kept:
 /// columns in two interleaved halves, for twice the distance (AVX2 28×28×256: 5×5 1.02×,
 /// 7×7 1.00×, 9×9 0.94×, 11×11 and 13×13 0.62×): out-of-order execution already overlaps
-/// the chains.
+/// the chains. Nor, with 16 registers at stride 1, two output rows per tile sharing each
+/// kernel row's weights (twice the chains, each output's order kept; rows whose kernel rows
+/// are all inside, 6, 5, 4 or 5, 4, 3 wide for 3×3, 5×5, 7×7; the border columns by checked
+/// single-row tiles): AVX2 mixes 0.83–0.99× (speed example, 3 rounds alternating).
 ///
 /// At stride 2 with 16 registers (AVX2) a column feeds only about K/2 outputs, so in
 /// column order an accumulator's K FMAs of a kernel row come within some 2.5·K FMAs, and
