@@ -170,7 +170,8 @@ unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const 
 /// 4 rounds alternating: 56×56×128 and 112×112×96 stride 2 1.11–1.15× faster with 7-wide
 /// strips than rows of 14-wide tiles (4- and 5-wide strips 1.04–1.11×; 5×5 and larger
 /// kernels, whose windows are wider, unchanged; software prefetch of the next row's
-/// input into L1, 0.92–0.99×). On AVX2 (masks not free: only a partial block runs the
+/// input into L1, 0.92–0.99×; of the strip's input rows 1 to 4 output rows ahead into L2,
+/// every line or every fourth, 0.86–1.00×, 2026-11-27, 3 rounds). On AVX2 (masks not free: only a partial block runs the
 /// masked tile) strips were no faster: 56×56×128 and 112×112×96 stride 2 0.99–1.01×,
 /// stride-2 mixes 0.99–1.00× (Zen 4, speed example, 3 rounds alternating).
 ///
