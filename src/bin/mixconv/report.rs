@@ -1,5 +1,5 @@
-//! The measurement report: per layer median time, GFLOP/s, % of FMA peak, speed-up over the
-//! reference and max error; printed as a table or as one JSON object.
+//! The measurement report: per layer median time, GFLOP/s, % of FMA peak, memory floor,
+//! speed-up over the reference and max error; printed as a table or as one JSON object.
 
 use mixconv::{Isa, MixConv, Plan, Shape, Threads, bench, reference};
 use serde_json::json;
@@ -120,7 +120,8 @@ impl Progress {
 }
 
 /// Times `layer` on `isa` (median of runs within `budget`, inputs rotated so no run finds its
-/// data in cache), then times the reference once and compares every output with it.
+/// data in cache) and its memory floor (a quarter of the budget, the same rotation), then
+/// times the reference once and compares every output with it.
 pub fn measure(
     name: &str,
     layer: &MixConv,
@@ -186,10 +187,12 @@ fn list(v: &[usize]) -> String {
         .join(",")
 }
 
-fn total(rows: &[Row]) -> (Duration, u64) {
+/// The rows' summed median times, multiply-adds and memory floors.
+fn total(rows: &[Row]) -> (Duration, u64, Duration) {
     (
         rows.iter().map(|r| r.median).sum(),
         rows.iter().map(|r| r.macs).sum(),
+        rows.iter().map(|r| r.floor).sum(),
     )
 }
 
@@ -265,10 +268,9 @@ pub fn table(ctx: &Context, rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let (time, macs) = total(rows);
+    let (time, macs, floor) = total(rows);
     let gflops = bench::gflops(macs, time);
     let reference: Duration = rows.iter().map(|r| r.reference).sum();
-    let floor: Duration = rows.iter().map(|r| r.floor).sum();
     let max_err = rows.iter().map(|r| r.max_abs_error).fold(0.0, f64::max);
     cells.push(vec![
         format!("total ({} layers)", rows.len()),
@@ -363,9 +365,8 @@ pub fn json(ctx: &Context, rows: &[Row]) -> serde_json::Value {
             })
         })
         .collect();
-    let (time, macs) = total(rows);
+    let (time, macs, floor) = total(rows);
     let gflops = bench::gflops(macs, time);
-    let floor: Duration = rows.iter().map(|r| r.floor).sum();
     json!({
         "cpu": bench::cpu_name(),
         "features": mixconv::cpu_features(),
