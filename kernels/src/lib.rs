@@ -150,10 +150,7 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// assert!(!staged(Isa::Portable, &g));
 /// ```
 pub fn staged(isa: Isa, geom: &Geometry) -> bool {
-    let (k, s, d) = (geom.kernel, geom.stride, geom.dilation);
-    job::check_geometry(geom).is_ok()
-        && specialized_name(isa, k, s, d).is_some()
-        && engine::staged::chosen(geom, k, s, d, isa.lanes(), isa.registers())
+    staged_blocks(isa, geom) > 0
 }
 
 /// How many channel blocks side by side the staged path copies into each pixel of its ring
@@ -187,9 +184,13 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 /// assert_eq!(staged_blocks(Isa::Avx512, &direct), 0);
 /// ```
 pub fn staged_blocks(isa: Isa, geom: &Geometry) -> usize {
-    if staged(isa, geom) {
-        let (k, s, d) = (geom.kernel, geom.stride, geom.dilation);
-        engine::staged::pixel_blocks(geom, k, s, d, isa.lanes(), isa.registers())
+    let (k, s, d) = (geom.kernel, geom.stride, geom.dilation);
+    if job::check_geometry(geom).is_err() || specialized_name(isa, k, s, d).is_none() {
+        return 0;
+    }
+    let blocks = engine::staged::pixel_blocks(geom, k, s, d, isa.lanes(), isa.registers());
+    if engine::staged::chosen(geom, k, s, d, isa.lanes(), blocks) {
+        blocks
     } else {
         0
     }

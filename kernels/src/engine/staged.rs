@@ -100,6 +100,8 @@ const ALIASED_SETS: usize = 16;
 /// - the padding taps add at most 30% to the work (60% for 3×3 kernels: `max_padded_ratio`),
 ///   and a strip of one tile fits the ring.
 ///
+/// `blocks`: the job's [`pixel_blocks`].
+///
 /// Measured on Zen 5, 28×28×256: K = 5 1.3×, K = 7 1.2×, 3×3 dilation 2 1.2× faster than
 /// direct (AVX-512 and AVX2); with unaliased strides (90, 156 channels) direct was as fast
 /// or faster.
@@ -109,7 +111,7 @@ pub(crate) fn chosen(
     s: usize,
     d: usize,
     lanes: usize,
-    registers: usize,
+    blocks: usize,
 ) -> bool {
     let window = ((k - 1) * d + 1)
         .saturating_mul(g.in_w)
@@ -117,7 +119,7 @@ pub(crate) fn chosen(
     let aliased = l1_sets(g.in_pixel_stride.saturating_mul(4)) <= ALIASED_SETS
         && window > DIRECT_WINDOW_BYTES;
     if s != 1
-        || !(aliased || narrow_3x3(g, k, s, d, lanes, registers))
+        || !(aliased || narrow_3x3(g, k, d, lanes, blocks))
         || max_columns(k, s, d, lanes) < MAX_TILE_WIDTH
     {
         return false;
@@ -128,9 +130,9 @@ pub(crate) fn chosen(
     h > 0 && w > 0 && all <= max_padded_ratio(k) * h as f64 * w as f64
 }
 
-/// Whether a job is an AVX2 (8 lanes, 16 registers) 3×3 one of stride and dilation 1 on a
-/// map 14 to 28 outputs wide whose ring pixels would hold two or four blocks
-/// ([`pixel_blocks`]): there the direct path runs half or all of a row's tiles checked
+/// Whether a stride-1 job is an AVX2 3×3 one of dilation 1 on a map 14 to 28 outputs wide
+/// whose ring pixels would hold two or four `blocks` ([`pixel_blocks`]; with 8 lanes, only
+/// AVX2's 16 registers put more than one block in a pixel): there the direct path runs half or all of a row's tiles checked
 /// (two 7-wide tiles on 14 columns, four on 28, padding on either side), where the staged
 /// path runs every tile unchecked, whatever the pixel stride. Measured on Zen 4 (`mixconv
 /// bench`, 3 rounds alternating, unaliased pixels): 14×14 with 32 to 240 channels 1.14–1.28×,
@@ -138,14 +140,8 @@ pub(crate) fn chosen(
 /// with such a group 0.98–1.04×; not taken: one block a pixel (28×28×120 0.95×), 7×7
 /// maps (7×7×1200 0.79×), 56×56×96 (the same), 5×5 and 7×7 kernels (whose direct tiles are
 /// 10 and 8 wide; 14×14 and 28×28 with 80 to 240 channels 0.83–0.98×).
-fn narrow_3x3(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize, registers: usize) -> bool {
-    k == 3
-        && s == 1
-        && d == 1
-        && lanes == 8
-        && registers == 16
-        && (14..=28).contains(&g.out_w)
-        && pixel_blocks(g, k, s, d, lanes, registers) >= 2
+fn narrow_3x3(g: &Geometry, k: usize, d: usize, lanes: usize, blocks: usize) -> bool {
+    k == 3 && d == 1 && lanes == 8 && blocks >= 2 && (14..=28).contains(&g.out_w)
 }
 
 /// Whether a job runs staged and with how many channel blocks side by side in a ring
@@ -159,10 +155,11 @@ pub(crate) fn blocks_per_pixel(
     lanes: usize,
     registers: usize,
 ) -> usize {
-    if !chosen(job.geom, k, s, d, lanes, registers) || !job.weights_finite() {
+    let blocks = pixel_blocks(job.geom, k, s, d, lanes, registers);
+    if !chosen(job.geom, k, s, d, lanes, blocks) || !job.weights_finite() {
         0
     } else {
-        pixel_blocks(job.geom, k, s, d, lanes, registers)
+        blocks
     }
 }
 
