@@ -18,7 +18,7 @@
 //! only, no stores: the cost is fetching input lines 1 KiB apart (~4 cycles a line even
 //! with one input reused from L2), not the ring's stores. Copied in a burst before each
 //! row, it hid little behind the tiles; copied in parts between kernel rows
-//! ([`Ring::SPREAD`]), it hides some of it for 7×7 and up.
+//! ([`Ring::spreads`]), it hides some of it for 7×7 and up.
 //!
 //! 5×5 in one run of the speed example (best of 3 alternating rounds, before the padding
 //! was zeroed once per block): 174 GFLOP/s with the copy, 217 when every copy reads the
@@ -266,7 +266,7 @@ fn max_columns(k: usize, s: usize, d: usize, pixel: usize) -> usize {
 }
 
 /// Runs a staged job with `NB` channel blocks a ring pixel: for each column strip, `NB`
-/// blocks, output row (the ring takes the rows entering the window; with [`Ring::SPREAD`]
+/// blocks, output row (the ring takes the rows entering the window; where [`Ring::spreads`]
 /// the row ahead is copied in parts between the tiles' kernel rows), block, full-width
 /// unchecked tile (the ring is as wide as whole tiles; a strip's last tile stores only the
 /// outputs that are in the region).
@@ -298,46 +298,83 @@ pub(crate) unsafe fn run<
             // SAFETY: the strip's whole tiles are at most `strip` ≤ max_columns columns at
             // NB blocks a pixel; blocks b .. b + NB exist (`Ring::new`).
             unsafe { ring.start(b, blocks, c0, tiles * WB) };
-            for y in r.rows.clone() {
-                let mut rows = [[core::ptr::null::<f32>(); K]; NB];
-                // SAFETY: y is a row of the region, rows are swept downwards.
-                let (mut t, mut ahead) = unsafe { ring.tile_io(y, y + 1 < r.rows.end, &mut rows) };
-                // The row ahead, if it is left to copy, in equal parts before each kernel row
-                // of the row's tiles.
-                if let Some(c) = ahead.as_mut() {
-                    c.in_parts(tiles * K * NB);
-                }
-                for (j, rows) in rows.iter().enumerate() {
-                    let tail = blocks.partial(b + j);
-                    // SAFETY: block b + j is one of the pass's.
-                    unsafe { ring.block(&mut t, j, rows) };
-                    let row_out = t.out;
-                    let mut x = c0;
-                    while x < c1 {
-                        t.ix0 = ((x - c0) * S) as isize;
-                        // SAFETY: output x of the row is in the region.
-                        t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
-                        let n = (c1 - x).min(WB);
-                        // SAFETY: the tile's first n outputs are in the region; its rows are
-                        // filled ring slots as wide as the strip's whole tiles, so its window
-                        // lies in them; the copy ahead writes only the slot of the row ahead.
-                        unsafe {
-                            if tail || I::FREE_MASKS {
-                                tile::<I, K, S, D, WB, false, true>(isa, &t, ep, n, &mut ahead)
-                            } else {
-                                tile::<I, K, S, D, WB, false, false>(isa, &t, ep, n, &mut ahead)
-                            }
-                        }
-                        x += WB;
-                    }
-                }
-                if let Some(c) = ahead.as_mut() {
-                    // SAFETY: the slot of the row ahead is not one the tiles read; they are done.
-                    unsafe { c.finish() }
+            // A pass of each kind in code of its own: where the hook may copy, it costs the
+            // tiles that do not (AVX2 14×14×512 5×5, copied at once, 0.93×).
+            // SAFETY: the ring was started on the strip's whole tiles and the pass's blocks.
+            unsafe {
+                if Ring::<I, K, S, D, NB>::spreads(tiles) {
+                    pass::<I, K, S, D, WB, NB, true>(isa, &mut ring, ep, blocks, c0..c1)
+                } else {
+                    pass::<I, K, S, D, WB, NB, false>(isa, &mut ring, ep, blocks, c0..c1)
                 }
             }
         }
         c0 = c1;
+    }
+}
+
+/// The rows of one pass (a started ring: a strip of output columns `cols`, `NB` blocks
+/// from the ring's first): for each output row, block, tile. `SPREAD`
+/// ([`Ring::spreads`]): the row ahead is copied in parts before the tiles' kernel rows.
+///
+/// # Safety
+/// As [`run`]; `ring` was started on `cols` (rounded up to whole tiles) since its last pass.
+#[inline(always)]
+unsafe fn pass<
+    I: Simd,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const WB: usize,
+    const NB: usize,
+    const SPREAD: bool,
+>(
+    isa: I,
+    ring: &mut Ring<I, K, S, D, NB>,
+    ep: &Ep<I>,
+    blocks: &Blocks<I>,
+    cols: core::ops::Range<usize>,
+) {
+    let (g, r) = (ring.job.geom, ring.job.region);
+    let (c0, c1, b) = (cols.start, cols.end, ring.b);
+    let tiles = (c1 - c0).div_ceil(WB);
+    for y in r.rows.clone() {
+        let mut rows = [[core::ptr::null::<f32>(); K]; NB];
+        // SAFETY: y is a row of the region, rows are swept downwards.
+        let (mut t, mut ahead) = unsafe { ring.tile_io(y, y + 1 < r.rows.end, SPREAD, &mut rows) };
+        // The row ahead, if it is left to copy, in equal parts before each kernel row
+        // of the row's tiles.
+        if let Some(c) = ahead.as_mut() {
+            c.in_parts(tiles * K * NB);
+        }
+        for (j, rows) in rows.iter().enumerate() {
+            let tail = blocks.partial(b + j);
+            // SAFETY: block b + j is one of the pass's.
+            unsafe { ring.block(&mut t, j, rows) };
+            let row_out = t.out;
+            let mut x = c0;
+            while x < c1 {
+                t.ix0 = ((x - c0) * S) as isize;
+                // SAFETY: output x of the row is in the region.
+                t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
+                let n = (c1 - x).min(WB);
+                // SAFETY: the tile's first n outputs are in the region; its rows are
+                // filled ring slots as wide as the strip's whole tiles, so its window
+                // lies in them; the copy ahead writes only the slot of the row ahead.
+                unsafe {
+                    if tail || I::FREE_MASKS {
+                        tile::<I, K, S, D, WB, false, true>(isa, &t, ep, n, &mut ahead)
+                    } else {
+                        tile::<I, K, S, D, WB, false, false>(isa, &t, ep, n, &mut ahead)
+                    }
+                }
+                x += WB;
+            }
+        }
+        if let Some(c) = ahead.as_mut() {
+            // SAFETY: the slot of the row ahead is not one the tiles read; they are done.
+            unsafe { c.finish() }
+        }
     }
 }
 
@@ -384,15 +421,21 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
     /// Slots: `ROWS + S`, so that the next output row's rows are copied one row ahead of
     /// their first read (reading a line right after storing it stalls on the store).
     const SLOTS: usize = Self::ROWS + S;
-    /// Whether the row ahead is copied in parts between the kernel rows of the tiles
-    /// ([`RowCopy`]) rather than at once before them, so that its loads overlap the FMAs:
-    /// with 32 registers, for K ≥ 5, at stride 1 (the only stride the staged path runs).
+    /// Whether the row ahead is copied in parts between the kernel rows of a strip's
+    /// `tiles` tiles ([`RowCopy`]) rather than at once before them, so that its loads
+    /// overlap the FMAs: for K ≥ 5, at stride 1 (the only stride the staged path runs), with
+    /// 16 registers only on rows of 3 tiles or more.
     /// Measured on Zen 5, AVX-512, 28×28×256, best of 12 rounds alternating with the
     /// previous binary: K = 7 to 13 1.06–1.08× faster, K = 5 unchanged. Not taken: 3×3
-    /// (1.08× slower: its tiles are too short to hide the loads); 16 registers (AVX2
-    /// 1.3–1.7× slower: the copy's registers spill accumulators; in parts between whole
-    /// tiles instead, 5×5 1.03× faster, 3×3 1.14× slower, the others unchanged).
-    const SPREAD: bool = I::REGISTERS >= 32 && K >= 5 && S == 1;
+    /// (1.08× slower: its tiles are too short to hide the loads; AVX2 on Zen 4, 28×28×256,
+    /// 0.85×). With 16 registers on Zen 4 (AVX2, `mixconv bench`, 3–5 rounds alternating):
+    /// 28×28×256 5×5 1.07–1.08×, 7×7 1.08×, 9×9 1.06×, 56×56×128 5×5 1.05×, 28×28 5×5 and 7×7
+    /// groups of 256 1.03×; but 14-wide rows (two 7-wide tiles) 14×14×512 5×5 0.94–0.97×, 7×7
+    /// 0.99×, 3×3 to 9×9 groups of 256 0.92–0.98×, so those copy at once. (On Zen 5, early,
+    /// AVX2 ran 1.3–1.7× slower: the copy's registers then spilled accumulators.)
+    const fn spreads(tiles: usize) -> bool {
+        K >= 5 && S == 1 && (I::REGISTERS >= 32 || tiles >= 3)
+    }
 
     /// The (empty) ring for a job with this kernel, stride and dilation.
     #[inline(always)]
@@ -478,7 +521,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
     /// Brings output row `y`'s input rows (and, if `ahead`, row `y + 1`'s) into the ring
     /// and returns the tile of `y`'s first strip column (`ix0` relative to the slot) for the
     /// pass's block 0 ([`Self::block`] points it at another), each block's `K` row pointers
-    /// in `rows`. With [`Self::SPREAD`], row `y + 1`'s last input row is
+    /// in `rows`. With `spread` ([`Self::spreads`]), row `y + 1`'s last input row is
     /// not copied but returned as a [`RowCopy`], to be completed before the next call.
     ///
     /// # Safety
@@ -489,6 +532,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         &mut self,
         y: usize,
         ahead: bool,
+        spread: bool,
         rows: &mut [[*const f32; K]; NB],
     ) -> (TileIo<I>, Option<RowCopy<I, NB>>) {
         let g = self.job.geom;
@@ -506,7 +550,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         while self.next < end {
             // SAFETY: the slot's `pw` pixels lie in the ring (slots·slot fits it).
             let mut copy = unsafe { self.row_copy(self.next, ring.add(self.next_slot * slot)) };
-            if Self::SPREAD && ahead && self.next + 1 == end {
+            if spread && ahead && self.next + 1 == end {
                 left = Some(copy);
             } else {
                 // SAFETY: the slot is not read before the copy is complete.
