@@ -33,7 +33,11 @@
 //! On Zen 4, AVX2, 28×28×256 (speed example, best of 3 rounds alternating, one block a ring
 //! pixel): 5×5 81 GFLOP/s with the copy, 91 when every copy reads the same L1-hot pixel, 98
 //! without the copy (83% of the FMA peak); 7×7 89, 96 and 100. The input's fetch and the
-//! copy's own loads and stores each cost about as much.
+//! copy's own loads and stores each cost about as much. Again on 2026-11-27 (speed example,
+//! 3 rounds alternating, medians; the copy at once for 3×3, in parts for 5×5 and 7×7, with
+//! the blocks a pixel [`pixel_blocks`] chooses), without the copy: 3×3 63 → 88 GFLOP/s
+//! (1.39×), 5×5 86 → 101 (1.17×), 7×7 93 → 101 (1.09×). So 3×3 tiles alone would take
+//! about 41 µs, the copy some 16 µs more.
 //!
 //! Measured and not kept (none was faster on every kernel size and ISA):
 //! - ring pixels two cache lines apart, the ring on the lines whose parity the block's
@@ -52,7 +56,12 @@
 //! - the next row's copy spread over the row's tiles (rather than their kernel rows);
 //! - a narrower last tile rather than a whole one past the strip's end (AVX2 7×7 1.04×
 //!   faster, 3×3 1.1× and 5×5 1.05× slower);
-//! - tile halves taking turns by column, for shorter FMA chains (7×7 1.15× slower).
+//! - tile halves taking turns by column, for shorter FMA chains (7×7 1.15× slower);
+//! - on Zen 4, AVX2 3×3 (28×28×256, speed example, 3 rounds alternating): the row ahead
+//!   copied in parts before each tile (rather than each kernel row) 0.88–1.06× from round
+//!   to round; no copy at all, each tile loading its window's newest input row from the
+//!   input and storing it to the ring for the rows below (a branch per column in that
+//!   kernel row): 0.73×, with that kernel row summed first 0.79×.
 
 use core::mem::MaybeUninit;
 
