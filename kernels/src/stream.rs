@@ -3,7 +3,7 @@
 //! from the time of moving its data alone (a stride-2 layer whose input comes from L3 can be
 //! bound by that, not by its FMAs). Timing is the caller's (this crate is `no_std`).
 //!
-//! Both slices are streamed in [`LINE`]s of 16 floats; the floats past the last whole line of
+//! Both slices are streamed in [`LINE`](crate::stream::LINE)s of 16 floats; the floats past the last whole line of
 //! each are left alone. Output line `o` of `n_out` becomes the lane-wise sum, in order, of
 //! input lines `⌊o·n_in/n_out⌋ .. ⌊(o+1)·n_in/n_out⌋` of `n_in` (zeros when that range is
 //! empty), so that every input line is read once, every output line written once, and the
