@@ -36,8 +36,10 @@
 //! copy's own loads and stores each cost about as much. Again on 2026-11-27 (speed example,
 //! 3 rounds alternating, medians; the copy at once for 3×3, in parts for 5×5 and 7×7, with
 //! the blocks a pixel [`pixel_blocks`] chooses), without the copy: 3×3 63 → 88 GFLOP/s
-//! (1.39×), 5×5 86 → 101 (1.17×), 7×7 93 → 101 (1.09×). So 3×3 tiles alone would take
-//! about 41 µs, the copy some 16 µs more.
+//! (1.39×), 5×5 86 → 101 (1.17×), 7×7 93 → 101 (1.09×); AVX-512 3×3 71 → 105 (1.49×), 5×5
+//! 98 → 114 (1.17×), 7×7 102 → 117 (1.15×). So AVX2 3×3 tiles alone would take about 41 µs,
+//! the copy some 16 µs more: about the layer's memory floor (16 µs), not overlapped. The
+//! AVX2 copy in parts (3×3 0.85×) and the prefetches below did not overlap it either.
 //!
 //! Measured and not kept (none was faster on every kernel size and ISA):
 //! - ring pixels two cache lines apart, the ring on the lines whose parity the block's
