@@ -504,8 +504,8 @@ fn staged_pairs_match_reference() {
 }
 
 /// The staged path with 7-wide tiles (AVX2's 7×7 kernel, whose full tile is 8 wide): a
-/// 28-wide map (4 tiles of 7 rather than 8) and a 21-wide sub-region, full and partial
-/// last blocks, epilogues.
+/// 28-wide map (4 tiles of 7 rather than 8) and a 21-wide sub-region (3 tiles: both copy the
+/// row ahead in parts, `Ring::spreads`), full and partial last blocks, epilogues.
 #[test]
 fn staged_seven_wide_tiles_match_reference() {
     let mut rng = Rng(0x7e7e_11de);
