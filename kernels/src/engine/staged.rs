@@ -48,7 +48,10 @@
 //!   copy in parts also T1 of the next row or block, T0 one or two parts ahead; T0/T1 two
 //!   or four rows ahead again with the padding zeroed once): no gain or slower (5×5
 //!   0.95×, 9×9 to 13×13 up to 1.02×); on Zen 4 (AVX2, two blocks a pixel, T0 or T1 one,
-//!   two or four rows ahead) 1.00–1.04×, and AVX-512 0.94–0.99×;
+//!   two or four rows ahead) 1.00–1.04×, and AVX-512 0.94–0.99×; again on Zen 4 after the
+//!   AVX2 copy in parts, T0 of the row after the one ahead spread over the tiles' kernel
+//!   rows (28×28×256, speed example, 2–3 rounds alternating): AVX2 3×3, 5×5, 7×7 0.95–0.99×,
+//!   AVX-512 0.96–0.97×;
 //! - on Zen 5, two channel blocks per ring pixel for AVX2 (5×5 much slower; with the
 //!   blocks' tiles taking turns at each tile position so that each input and output line is
 //!   touched once: 0.87–0.98×). On Zen 4 two blocks a pixel are faster for AVX2 up to 9×9
