@@ -211,7 +211,8 @@ pub(crate) const fn max_pixel_blocks(
 /// Zen 4, 28×28×256 (speed example, 4 rounds alternating) 1.11–1.15×, and with the
 /// `mixconv` command's medians (3–6 rounds alternating) dilation 1 1.02–1.08×, dilation 2
 /// 1.04–1.05×, 14×14×512 1.09×, 56×56×256 and 28×28×512 the same; dilations 3 to 6 ran
-/// 0.95–1.00×, 5×5 1.01×, 7×7 0.98×, 9×9 0.96×, and AVX-512 four blocks (256 bytes) a pixel
+/// 0.95–1.00×, 5×5 1.01× (0.89× once its rows copied the row ahead in parts, speed example,
+/// 4 rounds alternating), 7×7 0.98×, 9×9 0.96×, and AVX-512 four blocks (256 bytes) a pixel
 /// 3×3 dilation 1 the same, dilation 2 0.89× (one round). The tiles are the same either way,
 /// so the results are too.
 pub(crate) fn pixel_blocks(
