@@ -43,7 +43,7 @@ pub(crate) trait Simd: Copy {
     /// # Safety
     /// `p .. p + LANES` is writable.
     unsafe fn store(self, p: *mut f32, v: Self::V);
-    /// Writes only the lanes selected by `m`.
+    /// Writes only the lanes selected by `m` (a [`Simd::mask`]).
     ///
     /// # Safety
     /// The lanes of `p` selected by `m` are writable.

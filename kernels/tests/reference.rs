@@ -527,6 +527,38 @@ fn staged_seven_wide_tiles_match_reference() {
     }
 }
 
+/// A last block of every width from 1 to `LANES − 1` channels (AVX2 writes it with plain
+/// 16-, 8- and 4-byte stores, not a masked store): direct tiles at stride 1 and 2 (the
+/// stride-2 5×5 tile visits its columns by phases) and the staged path (256-channel pixel
+/// stride), beside NaN channels of other groups and with canaries around the group's
+/// channels in the output.
+#[test]
+fn every_partial_block_width_matches_reference() {
+    let mut rng = Rng(0x7a11_b10c);
+    for isa in isas() {
+        let l = isa.lanes();
+        for t in 1..l {
+            // (kernel, stride, blocks before the partial one, input height and width, staged)
+            for (k, s, full, h, w, staged) in [
+                (3, 1, 1, 9, 11, false),
+                (5, 2, 1, 9, 13, false),
+                (5, 1, 3, 16, 100, true),
+            ] {
+                let same = Case::same(k, s, 1, full * l + t, h, w);
+                let case = Case {
+                    act: Activation::ALL[t % 5],
+                    clamp: t % 2 == 1,
+                    sub_slice: t % 2 == 0,
+                    in_stride: if staged { 256 } else { 0 },
+                    staged: Some(staged),
+                    ..same
+                };
+                run_case(isa, &case, &mut rng);
+            }
+        }
+    }
+}
+
 /// A weight that is not finite on a geometry that runs staged: its padding taps must stay
 /// skipped (0·∞ would be NaN), so the call reads in place; inside the image it still counts.
 #[test]
