@@ -171,7 +171,10 @@ impl BeforeRow for () {
 /// those inputs 1.06–1.11×, stride-2 mixes 1.02–1.03×), but then the order in which an
 /// output sums its taps depends on where its tile starts, and results must not depend on
 /// how a row is cut (tasks cut rows into column bands: `tests/threads.rs` failed); tile
-/// halves taking turns by column (each output's order kept): 0.96–0.99×; each weight
+/// halves taking turns by column (each output's order kept): 0.96–0.99×, and again with the
+/// phases (each half's columns of a phase in turn, a column shared by both halves loaded by
+/// each; speed example, 4 rounds alternating: 28×28×16 5×5 and 7×7 0.98–0.99×, mixes
+/// 0.79–1.09×, 14×14×256 11×11 0.52×); each weight
 /// loaded once, every input column an FMA memory operand (no chain within a row; CLI,
 /// 56×56 inputs of 64 and 192 channels): 3×3 0.97–1.00×, 5×5 to 9×9 0.63–0.88×; two output
 /// rows per tile sharing a kernel row's weights (order kept, twice the chains; 6, 5 and 4
