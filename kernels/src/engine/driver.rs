@@ -424,9 +424,8 @@ pub(crate) unsafe fn run_generic<I: Simd>(isa: I, job: &Job) {
 /// loads straddle cache lines: on Zen 4 (`mixconv bench --kernels 5,5,5 --channels 120`,
 /// splits 56,56,8 against 60,56,4 and 58,56,6, 2 rounds; one more block is 1.07×) 14×14
 /// 1.15–1.17×, 28×28 1.18–1.23×, 56×56 stride 2 1.18–1.42× slower; AVX-512 (28×28, splits
-/// 60,60 against 64,56) 1.00–1.03×. A grid
-/// aligned to the pixel (a first block masked at its front) would need the weights packed
-/// on that grid; not done.
+/// 60,60 against 64,56) 1.00–1.03×. A grid aligned to the pixel (a first block masked at
+/// its front) would need the weights packed on that grid; not done.
 pub(crate) struct Blocks<I: Simd> {
     pub count: usize,
     tail: usize,

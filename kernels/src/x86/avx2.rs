@@ -102,7 +102,9 @@ impl Simd for Avx2 {
                 (p, lo, n)
             };
             let (p, rest) = if n >= 2 {
-                _mm_store_sd(p.cast(), _mm_castps_pd(rest));
+                // Through a general register: `p` is only as aligned as an f32.
+                let pair = _mm_cvtsi128_si64(_mm_castps_si128(rest)) as u64;
+                p.cast::<u64>().write_unaligned(pair);
                 (p.add(2), _mm_movehl_ps(rest, rest))
             } else {
                 (p, rest)
