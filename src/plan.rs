@@ -125,13 +125,6 @@ impl Plan {
             let bias = weights
                 .bias()
                 .map(|b| &b[group.channel_offset..group.channel_offset + group.channels]);
-            let (packed, packed_bias) = pack(
-                weights.group(g),
-                bias,
-                group.kernel,
-                group.channels,
-                isa.lanes(),
-            );
             let geometry = Geometry {
                 batch: plan.batch,
                 in_h: shape.height,
@@ -149,6 +142,14 @@ impl Plan {
                 out_channel_offset: group.channel_offset,
                 out_pixel_stride,
             };
+            let (packed, packed_bias) = pack(
+                weights.group(g),
+                bias,
+                group.kernel,
+                group.channels,
+                isa.lanes(),
+                geometry.lead(isa.lanes()),
+            );
             let reach = (group.kernel - 1) * group.dilation;
             plan.groups.push(PlannedGroup {
                 staged: mixconv_kernels::staged(isa, &geometry)

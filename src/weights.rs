@@ -133,20 +133,22 @@ impl Weights {
 }
 
 /// One group's weights and bias packed for `lanes`-wide kernels: weights `[block][ky][kx][lane]`,
-/// bias `[block][lane]`, lanes past the group's last channel zero.
+/// bias `[block][lane]`, channel `c` in lane `c + lead` of the blocks (`Geometry::lead`),
+/// the lanes before the first and past the last channel zero.
 pub(crate) fn pack(
     hwc: &[f32],
     bias: Option<&[f32]>,
     kernel: usize,
     channels: usize,
     lanes: usize,
+    lead: usize,
 ) -> (AlignedVec, AlignedVec) {
-    let blocks = channels.div_ceil(lanes);
+    let blocks = (lead + channels).div_ceil(lanes);
     let taps = kernel * kernel;
     let mut weights = AlignedVec::zeros(blocks * taps * lanes);
     let mut packed_bias = AlignedVec::zeros(blocks * lanes);
     for c in 0..channels {
-        let (block, lane) = (c / lanes, c % lanes);
+        let (block, lane) = ((c + lead) / lanes, (c + lead) % lanes);
         for tap in 0..taps {
             weights[(block * taps + tap) * lanes + lane] = hwc[tap * channels + c];
         }
@@ -164,12 +166,16 @@ mod tests {
     #[test]
     fn packing_puts_each_channel_in_its_block_and_lane() {
         // 3 channels, K=1, 2 lanes: blocks [c0 c1] [c2 0].
-        let (w, b) = pack(&[1.0, 2.0, 3.0], Some(&[4.0, 5.0, 6.0]), 1, 3, 2);
+        let (w, b) = pack(&[1.0, 2.0, 3.0], Some(&[4.0, 5.0, 6.0]), 1, 3, 2, 0);
         assert_eq!(w[..], [1.0, 2.0, 3.0, 0.0]);
         assert_eq!(b[..], [4.0, 5.0, 6.0, 0.0]);
+        // The same with a lead lane: blocks [0 c0] [c1 c2].
+        let (w, b) = pack(&[1.0, 2.0, 3.0], Some(&[4.0, 5.0, 6.0]), 1, 3, 2, 1);
+        assert_eq!(w[..], [0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(b[..], [0.0, 4.0, 5.0, 6.0]);
         // K=3, 1 channel, 4 lanes: taps in order in lane 0.
         let hwc: Vec<f32> = (0..9).map(|i| i as f32).collect();
-        let (w, b) = pack(&hwc, None, 3, 1, 4);
+        let (w, b) = pack(&hwc, None, 3, 1, 4, 0);
         assert_eq!(w.len(), 36);
         assert!((0..9).all(|t| w[t * 4] == t as f32 && w[t * 4 + 1..t * 4 + 4] == [0.0; 3]));
         assert_eq!(b[..], [0.0; 4]);

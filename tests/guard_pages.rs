@@ -362,18 +362,30 @@ fn kernels_stay_inside_guarded_slices() {
                 widths[n % widths.len()],
                 n,
                 false,
+                false,
             ));
+        }
+        // Groups that start mid-vector in pixels of whole vectors: their blocks lie on the
+        // pixel's vectors, block 0 masked at its front (`Geometry::lead`), and with the
+        // output on the guard page's side, the lead lanes lie on the guard page.
+        let lead = 1 + (i * 5) % 15;
+        for (j, c) in [channels[i % channels.len()], 16 - lead]
+            .into_iter()
+            .enumerate()
+        {
+            let n = 16 * (2 - j) + lead;
+            cases.push((k, s, d, c, widths[i % widths.len()], n, false, true));
         }
         // The staged path (a ring of rows copied from the input): stride 1, 1 KiB pixels;
         // 126 channels on a 28-wide map take two blocks a ring pixel (AVX-512: 8 blocks,
         // K ≤ 9; AVX2: 16 blocks, windows of up to 9 rows; four for 3×3 of dilation 1, 2).
         if s == 1 && i < kernels.len() - generic.len() {
-            cases.push((k, s, d, 47, 64, 4 * kernels.len() + 3 * i, true));
-            cases.push((k, s, d, 126, 28, 4 * kernels.len() + 3 * i + 1, true));
+            cases.push((k, s, d, 47, 64, 4 * kernels.len() + 3 * i, true, false));
+            cases.push((k, s, d, 126, 28, 4 * kernels.len() + 3 * i + 1, true, false));
         }
     }
-    let mut pairs = 0;
-    for (k, stride, dilation, c, w, n, staged) in cases {
+    let (mut pairs, mut leads) = (0, [0; 3]);
+    for (k, stride, dilation, c, w, n, staged, aligned) in cases {
         let reach = (k - 1) * dilation;
         let h = if staged {
             3 * reach + 4
@@ -405,6 +417,13 @@ fn kernels_stay_inside_guarded_slices() {
             (in_extra, out_extra)
         } else {
             (in_extra / 2, 1)
+        };
+        // Aligned cases: the group at channel n (n mod 16 is the lead), strides of 16s.
+        let (in_off, out_off, in_extra, out_extra) = if aligned {
+            let ps = (n + c + 3).next_multiple_of(16);
+            (n, n, ps - c, ps - c)
+        } else {
+            (in_off, out_off, in_extra, out_extra)
         };
         let geom = Geometry {
             batch: 2,
@@ -470,7 +489,9 @@ fn kernels_stay_inside_guarded_slices() {
                 "{isa} {geom:?}"
             );
             pairs += usize::from(mixconv_kernels::staged_blocks(isa, &geom) >= 2);
-            let (packed, packed_bias) = pack(&hwc, &bias, k, c, isa.lanes());
+            let lead = geom.lead(isa.lanes());
+            leads[isa as usize] += usize::from(lead > 0);
+            let (packed, packed_bias) = pack(&hwc, &bias, k, c, isa.lanes(), lead);
             assert_eq!(Some(packed.len()), geom.packed_weights_len(isa.lanes()));
             for side in [Side::End, Side::Start] {
                 let g_in = Guarded::from_values(&input, side);
@@ -544,6 +565,12 @@ fn kernels_stay_inside_guarded_slices() {
     }
     if mixconv_kernels::Isa::Avx512.is_available() {
         assert!(pairs > 0, "no case ran two or more blocks a ring pixel");
+    }
+    for isa in available_isas() {
+        assert!(
+            leads[isa as usize] > 10,
+            "{isa}: {leads:?} cases with a lead"
+        );
     }
 }
 

@@ -732,6 +732,15 @@ fn mixnet_shaped_groups_fall_mid_vector() {
         MixConv::new(362, &[3, 5, 7, 9]).group_channels().unwrap(),
         [92, 90, 90, 90]
     );
+    // Pixels of whole vectors (MixNet's 4 × 90 and 2 × 60): the groups after the first start
+    // mid-vector at the same lane of every pixel, so their blocks lie on the pixel's vectors,
+    // the first masked at its front (`Geometry::lead`: AVX2 2, 4, 6 and 4 lanes).
+    for (channels, kernels, stride) in [(360, &[3, 5, 7, 9][..], 1), (120, &[3, 5][..], 2)] {
+        let mut case = Case::simple(channels, kernels, 11, 10);
+        case.stride = stride;
+        case.activation = Activation::Silu;
+        assert_case(&case);
+    }
 }
 
 #[test]

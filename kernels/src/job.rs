@@ -3,7 +3,9 @@
 use crate::{Epilogue, Geometry, Isa, KernelError, Region};
 
 /// A checked call. Every pointer that [`Job::input_pixel`] and [`Job::output_pixel`] return
-/// for coordinates inside the input / the region addresses elements of the caller's slices.
+/// for coordinates inside the input / the region addresses elements of the caller's slices,
+/// and so do the `Geometry::lead` elements before an input pixel's (the input slice is the
+/// whole tensor).
 pub(crate) struct Job<'a> {
     /// f32 lanes of the ISA's blocks.
     pub lanes: usize,
@@ -86,10 +88,11 @@ impl<'a> Job<'a> {
             geom,
             region,
             epilogue,
-            input: input[first_in..].as_ptr(),
+            // From the whole slices: a block's lead lanes lie before the group's channels.
+            input: input.as_ptr().wrapping_add(first_in),
             weights: weights.as_ptr(),
             bias: bias.as_ptr(),
-            output: output[first_out - output_offset..].as_mut_ptr(),
+            output: output.as_mut_ptr().wrapping_add(first_out - output_offset),
         })
     }
 

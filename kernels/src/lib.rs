@@ -57,7 +57,8 @@ use job::Job;
 ///
 /// - `input`: the whole NHWC input tensor (all groups' channels, `geom.in_pixel_stride` apart).
 /// - `weights`: the group's weights packed as `[block][ky][kx][lane]` with
-///   `isa.lanes()`-channel blocks, lanes past the last channel zero.
+///   `isa.lanes()`-channel blocks, channel `c` in lane `c + geom.lead(isa.lanes())` of the
+///   blocks ([`Geometry::lead`]), lanes before the first and past the last channel zero.
 /// - `bias`: `[block][lane]`, the same blocks.
 /// - `output`: elements `output_offset ..` of the whole NHWC output tensor; only the region's
 ///   channels `out_channel_offset .. + channels` of its pixels are written.

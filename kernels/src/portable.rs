@@ -17,8 +17,8 @@ impl Simd for Portable {
     const REGISTERS: usize = Isa::Portable.registers();
     const FREE_MASKS: bool = false;
     type V = f32x8;
-    /// Lanes of a partial block.
-    type Mask = usize;
+    /// Lanes `lo .. hi` of a partial block.
+    type Mask = (usize, usize);
 
     #[inline(always)]
     fn enabled<R>(self, f: impl FnOnce() -> R) -> R {
@@ -33,8 +33,9 @@ impl Simd for Portable {
         f32x8::splat(x)
     }
     #[inline(always)]
-    fn mask(self, n: usize) -> usize {
-        n.min(8)
+    fn mask(self, lo: usize, hi: usize) -> (usize, usize) {
+        let hi = hi.min(8);
+        (lo.min(hi), hi)
     }
     #[inline(always)]
     unsafe fn load(self, p: *const f32) -> f32x8 {
@@ -42,10 +43,12 @@ impl Simd for Portable {
         f32x8::from(unsafe { p.cast::<[f32; 8]>().read_unaligned() })
     }
     #[inline(always)]
-    unsafe fn load_masked(self, p: *const f32, n: usize) -> f32x8 {
+    unsafe fn load_masked(self, p: *const f32, (lo, hi): (usize, usize)) -> f32x8 {
         let mut a = [0.0f32; 8];
-        // SAFETY: p .. p + n is readable (caller) and n <= 8 fits the local array.
-        unsafe { core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n) };
+        // SAFETY: p + lo .. p + hi is readable (caller) and lo <= hi <= 8 fits the local array.
+        unsafe {
+            core::ptr::copy_nonoverlapping(p.wrapping_add(lo), a.as_mut_ptr().add(lo), hi - lo)
+        };
         f32x8::from(a)
     }
     #[inline(always)]
@@ -54,10 +57,10 @@ impl Simd for Portable {
         unsafe { p.cast::<[f32; 8]>().write_unaligned(v.to_array()) }
     }
     #[inline(always)]
-    unsafe fn store_masked(self, p: *mut f32, n: usize, v: f32x8) {
+    unsafe fn store_masked(self, p: *mut f32, (lo, hi): (usize, usize), v: f32x8) {
         let a = v.to_array();
-        // SAFETY: p .. p + n is writable (caller) and n <= 8.
-        unsafe { core::ptr::copy_nonoverlapping(a.as_ptr(), p, n) };
+        // SAFETY: p + lo .. p + hi is writable (caller) and lo <= hi <= 8.
+        unsafe { core::ptr::copy_nonoverlapping(a.as_ptr().add(lo), p.wrapping_add(lo), hi - lo) };
     }
     #[inline(always)]
     fn add(self, a: f32x8, b: f32x8) -> f32x8 {

@@ -29,8 +29,8 @@ pub(crate) trait Simd: Copy {
 
     fn zero(self) -> Self::V;
     fn splat(self, x: f32) -> Self::V;
-    /// The first `n` lanes, `1 <= n <= LANES`.
-    fn mask(self, n: usize) -> Self::Mask;
+    /// Lanes `lo .. hi`, `lo < hi <= LANES`.
+    fn mask(self, lo: usize, hi: usize) -> Self::Mask;
 
     /// # Safety
     /// `p .. p + LANES` is readable.

@@ -45,13 +45,21 @@ fn act(a: Activation, x: f64) -> f64 {
     }
 }
 
-/// Packs `[c][ky][kx]` weights and `[c]` bias into `lanes`-channel blocks.
-fn pack(w: &[f32], b: &[f32], c: usize, k: usize, lanes: usize) -> (Vec<f32>, Vec<f32>) {
-    let blocks = c.div_ceil(lanes);
+/// Packs `[c][ky][kx]` weights and `[c]` bias into `lanes`-channel blocks, channel `ch` in
+/// lane `ch + lead` of them.
+fn pack(
+    w: &[f32],
+    b: &[f32],
+    c: usize,
+    k: usize,
+    lanes: usize,
+    lead: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let blocks = (c + lead).div_ceil(lanes);
     let mut pw = vec![0.0; blocks * k * k * lanes];
     let mut pb = vec![0.0; blocks * lanes];
     for ch in 0..c {
-        let (blk, lane) = (ch / lanes, ch % lanes);
+        let (blk, lane) = ((ch + lead) / lanes, (ch + lead) % lanes);
         for t in 0..k * k {
             pw[(blk * k * k + t) * lanes + lane] = w[ch * k * k + t];
         }
@@ -80,6 +88,10 @@ struct Case {
     sub_slice: bool,
     /// Input pixel stride; 0: the group's channels plus 5 of other groups.
     in_stride: usize,
+    /// The group's first channel in input and output pixels whose strides are multiples
+    /// of 16 (the input's `in_stride` if set), its blocks led by `offset % LANES` lanes
+    /// (asserted: `Geometry::lead`); `None`: channel 3 of the input, 1 of the output.
+    offset: Option<usize>,
     /// Which path `depthwise` must take, if the case is about one.
     staged: Option<bool>,
 }
@@ -105,6 +117,7 @@ impl Case {
             region: None,
             sub_slice: false,
             in_stride: 0,
+            offset: None,
             staged: None,
         }
     }
@@ -125,15 +138,18 @@ fn run_case(isa: Isa, case: &Case, rng: &mut Rng) -> usize {
     let lanes = isa.lanes();
     let batch = 2;
     // Pixels with other groups' channels around this group's.
-    let (in_off, in_ps) = (
-        3,
-        if case.in_stride > 0 {
-            case.in_stride
-        } else {
-            c + 3 + 2
-        },
-    );
-    let (out_off, out_ps) = (1, c + 1 + 4);
+    let ((in_off, in_ps), (out_off, out_ps)) = match case.offset {
+        None => ((3, c + 3 + 2), (1, c + 1 + 4)),
+        Some(o) => {
+            let ps = (o + c + 5).next_multiple_of(16);
+            ((o, ps), (o, ps))
+        }
+    };
+    let in_ps = if case.in_stride > 0 {
+        case.in_stride
+    } else {
+        in_ps
+    };
     let g = Geometry {
         batch,
         in_h,
@@ -168,7 +184,11 @@ fn run_case(isa: Isa, case: &Case, rng: &mut Rng) -> usize {
     }
     let w: Vec<f32> = (0..c * k * k).map(|_| rng.f()).collect();
     let b: Vec<f32> = (0..c).map(|_| rng.f()).collect();
-    let (pw, pb) = pack(&w, &b, c, k, lanes);
+    let (pw, pb) = pack(&w, &b, c, k, lanes, g.lead(lanes));
+    if let Some(o) = case.offset {
+        assert_eq!(g.lead(lanes), o % lanes, "{isa} {case:?}: lead");
+        assert_eq!(pw.len(), g.packed_weights_len(lanes).unwrap());
+    }
     let epi = Epilogue {
         activation: case.act,
         min: if case.clamp { -0.25 } else { f32::NEG_INFINITY },
@@ -327,6 +347,7 @@ fn sweep(kernels: &[(usize, usize, usize)], seed: u64) {
                         region,
                         sub_slice: i % 2 == 0,
                         in_stride: 0,
+                        offset: None,
                         staged: None,
                     };
                     run_case(isa, &case, &mut rng);
@@ -556,6 +577,67 @@ fn every_partial_block_width_matches_reference() {
                 run_case(isa, &case, &mut rng);
             }
         }
+    }
+}
+
+/// Groups that start mid-vector in pixels whose strides are multiples of the lanes, so that
+/// their blocks lie on the pixel's vectors, block 0 masked at its front (`Geometry::lead`):
+/// every lead from 1 to `LANES − 1`; one block (ending mid-vector or at its end), two,
+/// three and four; direct tiles at stride 1 and 2, the generic kernel, and the staged path with one,
+/// two and (AVX2 3×3) four blocks a ring pixel. Other groups' channels hold NaN (the staged
+/// copy reads a lead's lanes in place), canaries surround the output's group channels, and
+/// half the calls get an output slice that starts at the group's first channel (the lead
+/// lanes before it are never touched).
+#[test]
+fn blocks_aligned_to_the_pixel_match_reference() {
+    let mut rng = Rng(0x1ead_b10c);
+    for isa in isas() {
+        let l = isa.lanes();
+        let mut ring_blocks = [0usize; 5];
+        for lead in 1..l {
+            // (kernel, stride, dilation, input height and width, input pixel stride)
+            for (i, (k, s, d, h, w, in_stride)) in [
+                (3, 1, 1, 9, 11, 0),
+                (5, 2, 1, 9, 13, 0),
+                (3, 2, 1, 9, 15, 0),
+                (3, 3, 1, 10, 11, 0),
+                (5, 1, 1, 16, 100, 256),
+                (3, 1, 1, 14, 14, 0),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                // Full blocks before the last, and the last block's channels.
+                for (full, t) in [(0, 1), (0, l - lead), (1, l - lead), (2, 1), (3, 1)] {
+                    let c = full * l + t;
+                    let same = Case::same(k, s, d, c, h, w);
+                    let j = i + full + lead;
+                    let case = Case {
+                        act: Activation::ALL[j % 5],
+                        clamp: j % 3 == 1,
+                        region: (j % 4 == 1).then_some(((1, same.out_h), (1, same.out_w - 1))),
+                        sub_slice: j % 2 == 0,
+                        in_stride,
+                        offset: Some(2 * l + lead),
+                        ..same
+                    };
+                    let blocks = run_case(isa, &case, &mut rng);
+                    ring_blocks[blocks] += 1;
+                }
+            }
+        }
+        // Staged cases with one block a pixel on every ISA, two on AVX2 and AVX-512, four
+        // on AVX2.
+        let want = match isa {
+            Isa::Portable => [1, 0, 0],
+            Isa::Avx2 => [1, 1, 1],
+            Isa::Avx512 => [1, 1, 0],
+        };
+        let got = [ring_blocks[1], ring_blocks[2], ring_blocks[4]].map(|n| usize::from(n > 0));
+        assert!(
+            got >= want,
+            "{isa}: ring pixels of 1, 2, 4 blocks: {ring_blocks:?}"
+        );
     }
 }
 

@@ -102,23 +102,26 @@ pub fn check_output(
 }
 
 /// Packs HWC weights `[K][K][C]` and a bias `[C]` as the kernels expect: `[block][ky][kx][lane]`
-/// and `[block][lane]`, lanes past the last channel zero.
+/// and `[block][lane]`, channel `c` in lane `c + lead` of the blocks (`Geometry::lead`), the
+/// other lanes zero.
 pub fn pack(
     hwc: &[f32],
     bias: &[f32],
     kernel: usize,
     channels: usize,
     lanes: usize,
+    lead: usize,
 ) -> (Vec<f32>, Vec<f32>) {
-    let blocks = channels.div_ceil(lanes);
+    let blocks = (channels + lead).div_ceil(lanes);
     let taps = kernel * kernel;
     let mut w = vec![0.0; blocks * taps * lanes];
     let mut b = vec![0.0; blocks * lanes];
     for c in 0..channels {
+        let (block, lane) = ((c + lead) / lanes, (c + lead) % lanes);
         for t in 0..taps {
-            w[((c / lanes) * taps + t) * lanes + c % lanes] = hwc[t * channels + c];
+            w[(block * taps + t) * lanes + lane] = hwc[t * channels + c];
         }
-        b[(c / lanes) * lanes + c % lanes] = bias[c];
+        b[block * lanes + lane] = bias[c];
     }
     (w, b)
 }

@@ -111,7 +111,7 @@ unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const 
     job: &Job,
 ) {
     let (g, r) = (job.geom, job.region);
-    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g.channels));
+    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g));
     // The pixel stride as a value known before the loops, so that LLVM computes the tiles'
     // column offsets once, not per tile (read through `job`, any output store might have
     // changed it): AVX2 56×56×144 stride 2 (MixNet-S layer 3) 100 → 94 µs, where it had
@@ -183,7 +183,7 @@ unsafe fn strips<I: Simd, const K: usize, const S: usize, const D: usize, const 
     job: &Job,
 ) {
     let (g, r) = (job.geom, job.region);
-    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g.channels));
+    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g));
     // Known before the loops (as in `direct`).
     let in_ps = g.in_pixel_stride;
     let mut x = r.cols.start;
@@ -306,14 +306,14 @@ unsafe fn block_io<I: Simd>(
 ) -> TileIo<I> {
     let g = job.geom;
     let lanes = I::LANES;
-    // SAFETY: input row `rows.iy` < in_h and column 0 exist, and block b starts at
-    // channel b·lanes < channels; block b's weights and bias exist in the packed slices
+    // SAFETY: input row `rows.iy` < in_h and column 0 exist, and block b's masked lanes are
+    // channels of the group; block b's weights and bias exist in the packed slices
     // (`Job::new` checked their lengths for every block); output pixel (y, x) is in the
     // region.
     unsafe {
         TileIo {
             row0: if rows.n > 0 {
-                job.input_pixel(rows.iy, 0).add(b * lanes)
+                blocks.input(job.input_pixel(rows.iy, 0), b)
             } else {
                 job.input_pixel(0, 0)
             },
@@ -324,7 +324,7 @@ unsafe fn block_io<I: Simd>(
             ix0: 0,
             in_w: g.in_w,
             in_ps: g.in_pixel_stride,
-            out: job.output_pixel(y, x).add(b * lanes),
+            out: blocks.output(job.output_pixel(y, x), b),
             out_ps: g.out_pixel_stride,
             bias: isa.load(job.bias.add(b * lanes)),
             mask: blocks.mask(b),
@@ -417,48 +417,74 @@ pub(crate) unsafe fn run_generic<I: Simd>(isa: I, job: &Job) {
     );
 }
 
-/// A group's channel blocks: how many, their masks (full, last), and which one is partial.
+/// A group's channel blocks: how many, where they start, their masks (full, first, last),
+/// and which are partial.
 ///
-/// Blocks start at the group's first channel. Where that is not on a vector boundary of the
-/// pixel (MixNet's equal splits into groups of 60, 90, 156, 180, 300 or 396 channels), AVX2's
-/// loads straddle cache lines: on Zen 4 (`mixconv bench --kernels 5,5,5 --channels 120`,
-/// splits 56,56,8 against 60,56,4 and 58,56,6, 2 rounds; one more block is 1.07×) 14×14
-/// 1.15–1.17×, 28×28 1.18–1.23×, 56×56 stride 2 1.18–1.42× slower; AVX-512 (28×28, splits
-/// 60,60 against 64,56) 1.00–1.03×. A grid aligned to the pixel (a first block masked at
-/// its front) would need the weights packed on that grid; not done.
+/// Blocks lie on the pixel's vectors where [`crate::Geometry::lead`] allows it: block 0
+/// then starts `lead` lanes before the group's first channel, its front lanes masked.
+/// Otherwise, where the group does not start on a vector boundary, AVX2's loads straddle
+/// cache lines: on Zen 4 (`mixconv bench --kernels 5,5,5 --channels 120`, splits 56,56,8
+/// against 60,56,4 and 58,56,6, 2 rounds; one more block is 1.07×) 14×14 1.15–1.17×, 28×28
+/// 1.18–1.23×, 56×56 stride 2 1.18–1.42× slower; AVX-512 (28×28, splits 60,60 against
+/// 64,56) 1.00–1.03×.
 pub(crate) struct Blocks<I: Simd> {
     pub count: usize,
-    tail: usize,
-    masks: (I::Mask, I::Mask),
+    /// Lanes of block 0 before the group's first channel.
+    pub lead: usize,
+    /// Lanes of the last block up to the group's last channel.
+    end: usize,
+    masks: (I::Mask, I::Mask, I::Mask),
 }
 
 impl<I: Simd> Blocks<I> {
-    /// The blocks of a group of `channels` channels.
+    /// The blocks of a group.
     #[inline(always)]
-    pub fn new(isa: I, channels: usize) -> Self {
-        let count = channels.div_ceil(I::LANES);
-        let tail = channels - (count - 1) * I::LANES;
+    pub fn new(isa: I, g: &crate::Geometry) -> Self {
+        let (lanes, lead) = (I::LANES, g.lead(I::LANES));
+        let count = g.blocks(lanes);
+        let end = lead + g.channels - (count - 1) * lanes;
         Blocks {
             count,
-            tail,
-            masks: (isa.mask(I::LANES), isa.mask(tail)),
+            lead,
+            end,
+            masks: (
+                isa.mask(0, lanes),
+                isa.mask(lead, if count == 1 { end } else { lanes }),
+                isa.mask(0, end),
+            ),
         }
     }
 
     /// Block `b`'s lanes.
     #[inline(always)]
     pub fn mask(&self, b: usize) -> I::Mask {
-        if self.partial(b) {
+        if b == 0 {
             self.masks.1
+        } else if b + 1 == self.count {
+            self.masks.2
         } else {
             self.masks.0
         }
     }
 
-    /// Whether block `b` is the last one and holds fewer than `LANES` channels.
+    /// Whether block `b` holds fewer than `LANES` of the group's channels.
     #[inline(always)]
     pub fn partial(&self, b: usize) -> bool {
-        b + 1 == self.count && self.tail < I::LANES
+        (b == 0 && self.lead > 0) || (b + 1 == self.count && self.end < I::LANES)
+    }
+
+    /// Lane 0 of block `b` in the pixel whose group channels start at `p` (for block 0 with
+    /// a lead, outside the group, maybe outside the slice: only `mask(b)`'s lanes of it may
+    /// be accessed).
+    #[inline(always)]
+    pub fn input(&self, p: *const f32, b: usize) -> *const f32 {
+        p.wrapping_add(b * I::LANES).wrapping_sub(self.lead)
+    }
+
+    /// As [`Blocks::input`], in an output pixel.
+    #[inline(always)]
+    pub fn output(&self, p: *mut f32, b: usize) -> *mut f32 {
+        p.wrapping_add(b * I::LANES).wrapping_sub(self.lead)
     }
 }
 
@@ -477,7 +503,7 @@ fn for_blocks<I: Simd>(
     let g = job.geom;
     let r = job.region;
     let ep = Ep::new(isa, job.epilogue);
-    let blocks = Blocks::new(isa, g.channels);
+    let blocks = Blocks::new(isa, g);
     for y in r.rows.clone() {
         let rows = ValidRows::new(y, k, s, d, g.pad_top, g.in_h);
         for b in 0..blocks.count {
@@ -499,6 +525,7 @@ unsafe fn place<I: Simd>(job: &Job, t: &mut TileIo<I>, x: usize, stride: usize) 
     let g = job.geom;
     let start = job.region.cols.start;
     t.ix0 = (x * stride) as isize - g.pad_left as isize;
-    // SAFETY: output pixel x of the row is in the region.
-    t.out = unsafe { t.out.add((x - start) * g.out_pixel_stride) };
+    // Output pixel x of the row is in the region (a block's lead lanes may lie before the
+    // slice: wrapping arithmetic).
+    t.out = t.out.wrapping_add((x - start) * g.out_pixel_stride);
 }

@@ -301,7 +301,7 @@ pub(crate) unsafe fn run<
     job: &Job,
 ) {
     let (g, r) = (job.geom, job.region);
-    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g.channels));
+    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g));
     let mut ring = Ring::<I, K, S, D, NB>::new(isa, job);
     let strip = max_columns(K, S, D, NB * I::LANES) / WB * WB;
     debug_assert!(strip >= WB);
@@ -370,8 +370,8 @@ unsafe fn pass<
             let mut x = c0;
             while x < c1 {
                 t.ix0 = ((x - c0) * S) as isize;
-                // SAFETY: output x of the row is in the region.
-                t.out = unsafe { row_out.add((x - c0) * g.out_pixel_stride) };
+                // Output x of the row is in the region (wrapping: see `Blocks::output`).
+                t.out = row_out.wrapping_add((x - c0) * g.out_pixel_stride);
                 let n = (c1 - x).min(WB);
                 // SAFETY: the tile's first n outputs are in the region; its rows are
                 // filled ring slots as wide as the strip's whole tiles, so its window
@@ -411,12 +411,12 @@ pub(crate) struct Ring<'j, I: Simd, const K: usize, const S: usize, const D: usi
     pw: usize,
     ix_start: isize,
     /// The pass: its first block (of `NB` side by side in a ring pixel, `NB · LANES`
-    /// floats), whether its last one is partial, that one's lane mask; each block's weights
-    /// and bias.
+    /// floats), lanes of the group's block 0 before its first channel, whether the pass's
+    /// last block is partial, each block's lane mask, weights and bias.
     b: usize,
+    lead: usize,
     tail: bool,
-    mask: I::Mask,
-    full: I::Mask,
+    masks: [I::Mask; NB],
     w: [*const f32; NB],
     bias: [I::V; NB],
     /// Of the current output row: the first kernel row in the input, the pass's first
@@ -463,9 +463,9 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             pw: 0,
             ix_start: 0,
             b: 0,
+            lead: 0,
             tail: false,
-            mask: isa.mask(I::LANES),
-            full: isa.mask(I::LANES),
+            masks: [isa.mask(0, I::LANES); NB],
             w: [core::ptr::null(); NB],
             bias: [isa.zero(); NB],
             ky0: 0,
@@ -491,9 +491,10 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         self.pw = span(K, S, D, cols);
         self.ix_start = (c0 * S) as isize - g.pad_left as isize;
         self.b = b;
+        self.lead = blocks.lead;
         self.tail = blocks.partial(b + NB - 1);
-        self.mask = blocks.mask(b + NB - 1);
         for j in 0..NB {
+            self.masks[j] = blocks.mask(b + j);
             // SAFETY: block b + j's weights and bias are in the packed slices (`Job::new`
             // checked their lengths for every block; b + j < blocks).
             unsafe {
@@ -595,7 +596,8 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         let ky1 = ky1.max(ky0);
         self.ky0 = ky0;
         // SAFETY: (y, c0) is in the region.
-        self.out = unsafe { self.job.output_pixel(y, self.c0).add(self.b * lanes) };
+        let pixel = unsafe { self.job.output_pixel(y, self.c0) };
+        self.out = pixel.wrapping_add(self.b * lanes).wrapping_sub(self.lead);
         let mut io = TileIo {
             row0: core::ptr::null(),
             row_step: 0,
@@ -608,7 +610,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             out: self.out,
             out_ps: g.out_pixel_stride,
             bias: self.bias[0],
-            mask: self.full,
+            mask: self.masks[0],
         };
         // SAFETY: block 0 is one of the pass's.
         unsafe { self.block(&mut io, 0, &rows[0]) };
@@ -627,15 +629,16 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         t.ring = rows.as_ptr().wrapping_add(self.ky0);
         t.w = self.w[j].wrapping_add(self.ky0 * K * lanes);
         t.bias = self.bias[j];
-        t.mask = if j + 1 == NB { self.mask } else { self.full };
-        // SAFETY: block b + j's channels of the row's first output are in the region.
-        t.out = unsafe { self.out.add(j * lanes) };
+        t.mask = self.masks[j];
+        // Block b + j's masked lanes of the row's first output are in the region.
+        t.out = self.out.wrapping_add(j * lanes);
     }
 
     /// The copy of input row `iy`'s strip pixels of the pass's blocks to `dst`, those in the
     /// input's columns (the others are zeros since [`Ring::start`]; zeros in the lanes past
-    /// the group). Nothing if the row lies outside the input: the tiles skip its kernel
-    /// rows ([`Ring::tile_io`]).
+    /// the group; a lead's lanes hold the channels before the group unless block 0 is the
+    /// pass's last, and are never stored). Nothing if the row lies outside the input: the
+    /// tiles skip its kernel rows ([`Ring::tile_io`]).
     ///
     /// # Safety
     /// `dst .. dst + pw·NB·LANES` is writable and stays so while the copy is used.
@@ -643,13 +646,16 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
     unsafe fn row_copy(&self, iy: isize, dst: *mut f32) -> RowCopy<I, NB> {
         let (lo, mut hi) = self.columns();
         let src = if lo < hi && iy >= 0 && (iy as usize) < self.job.geom.in_h {
-            // SAFETY: pixel (iy, ix_start + lo) is inside the input, block b of its channels
-            // in the slice.
-            unsafe {
+            // SAFETY: pixel (iy, ix_start + lo) is inside the input, and with it the lanes of
+            // blocks b .. b + NB up to the group's last channel (block 0's lead lanes are the
+            // pixel's channels before the group's).
+            let pixel = unsafe {
                 self.job
                     .input_pixel(iy as usize, (self.ix_start + lo as isize) as usize)
-                    .add(self.b * I::LANES)
-            }
+            };
+            pixel
+                .wrapping_add(self.b * I::LANES)
+                .wrapping_sub(self.lead)
         } else {
             hi = lo;
             core::ptr::null()
@@ -661,7 +667,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             lo,
             hi,
             tail: self.tail,
-            mask: self.mask,
+            mask: self.masks[NB - 1],
             dst,
             done: lo,
             part: hi - lo,

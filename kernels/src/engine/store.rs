@@ -53,8 +53,10 @@ pub(crate) unsafe fn store_tile<I: Simd, const W: usize, const TAIL: bool>(
     ) {
         unroll!(W, j => {
             if j < n {
+                // Wrapping: `out` may lie before the slice by a block's lead lanes.
+                let p = out.wrapping_add(j * out_ps);
                 // SAFETY: output j < n of the tile is writable (caller).
-                unsafe { store_block::<I, TAIL>(isa, out.add(j * out_ps), mask, f(acc[j])) };
+                unsafe { store_block::<I, TAIL>(isa, p, mask, f(acc[j])) };
             }
         });
     }

@@ -29,8 +29,10 @@ fn with_features<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `MASKS[8 - n ..][.. 8]` selects the first `n` lanes.
-static MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+/// `MASKS[8 - lo ..][.. 8]` selects lanes `lo ..`, `MASKS[16 - hi ..][.. 8]` lanes `.. hi`.
+static MASKS: [i32; 24] = [
+    0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+];
 
 // SAFETY (every `unsafe` block calling an intrinsic below): an `Avx2` token exists only
 // where AVX2 and FMA are available (`Avx2::new`).
@@ -57,10 +59,14 @@ impl Simd for Avx2 {
         unsafe { _mm256_set1_ps(x) }
     }
     #[inline(always)]
-    fn mask(self, n: usize) -> __m256i {
-        let n = n.clamp(1, 8);
-        // SAFETY: 8 − n + 8 <= 16 elements of MASKS are read; AVX is available.
-        unsafe { _mm256_loadu_si256(MASKS.as_ptr().add(8 - n).cast()) }
+    fn mask(self, lo: usize, hi: usize) -> __m256i {
+        let (lo, hi) = (lo.min(7), hi.clamp(1, 8));
+        // SAFETY: elements 1 .. 16 and 8 .. 23 of MASKS are read; AVX2 is available.
+        unsafe {
+            let from = _mm256_loadu_si256(MASKS.as_ptr().add(8 - lo).cast());
+            let below = _mm256_loadu_si256(MASKS.as_ptr().add(16 - hi).cast());
+            _mm256_and_si256(from, below)
+        }
     }
     #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m256 {
@@ -81,19 +87,36 @@ impl Simd for Avx2 {
         // SAFETY: p .. p + 8 is writable (caller).
         unsafe { _mm256_storeu_ps(p, v) }
     }
-    /// Writes the first `n` lanes, `m` being `mask(n)`, with plain 16-, 8- and 4-byte
-    /// stores: a `vmaskmovps` store takes about 11 cycles on Zen 4 (a loop of them, one per
-    /// 4-cycle FMA, ran 3.3 ns a store against 1.1 for plain ones), so that a partial
-    /// block's tile spent about as long on its stores as on its FMAs.
+    /// Writes lanes `lo .. lo + n`, `m` being `mask(lo, lo + n)`, with plain 16-, 8- and
+    /// 4-byte stores (after a lane rotation if `lo > 0`): a `vmaskmovps` store takes about
+    /// 11 cycles on Zen 4 (a loop of them, one per 4-cycle FMA, ran 3.3 ns a store against
+    /// 1.1 for plain ones), so that a partial block's tile spent about as long on its
+    /// stores as on its FMAs.
     #[inline(always)]
     unsafe fn store_masked(self, p: *mut f32, m: __m256i, v: __m256) {
-        // SAFETY: see the impl. `mask` sets a prefix of the lanes, so `n` counts them and
-        // exactly `p .. p + n` is written, which the caller says is writable.
+        // SAFETY: see the impl. `mask` sets a run of lanes, `first` is its first and `n`
+        // counts it, so exactly `p + first ..` `+ n` is written, which the caller says is
+        // writable (`p` itself need not be: it is only offset with wrapping arithmetic).
         unsafe {
-            let n = _mm256_movemask_ps(_mm256_castsi256_ps(m)).count_ones() as usize;
+            let bits = _mm256_movemask_ps(_mm256_castsi256_ps(m)) as u32;
+            let n = bits.count_ones() as usize;
             if n == 8 {
                 return _mm256_storeu_ps(p, v);
             }
+            let first = bits.trailing_zeros();
+            let (p, v) = if first > 0 {
+                let rotate = _mm256_add_epi32(
+                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                    _mm256_set1_epi32(first as i32),
+                );
+                // vpermps reads each index modulo 8.
+                (
+                    p.wrapping_add(first as usize),
+                    _mm256_permutevar8x32_ps(v, rotate),
+                )
+            } else {
+                (p, v)
+            };
             let lo = _mm256_castps256_ps128(v);
             let (p, rest, n) = if n >= 4 {
                 _mm_storeu_ps(p, lo);

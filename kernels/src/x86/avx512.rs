@@ -53,9 +53,9 @@ impl Simd for Avx512 {
         unsafe { _mm512_set1_ps(x) }
     }
     #[inline(always)]
-    fn mask(self, n: usize) -> __mmask16 {
-        debug_assert!((1..=16).contains(&n));
-        (((1u32 << n) - 1) & 0xffff) as __mmask16
+    fn mask(self, lo: usize, hi: usize) -> __mmask16 {
+        debug_assert!(lo < hi && hi <= 16);
+        (((1u32 << hi) - (1u32 << lo)) & 0xffff) as __mmask16
     }
     #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m512 {
