@@ -427,10 +427,11 @@ pub(crate) unsafe fn run_generic<I: Simd>(isa: I, job: &Job) {
 /// against 60,56,4 and 58,56,6, 2 rounds; one more block is 1.07×) 14×14 1.15–1.17×, 28×28
 /// 1.18–1.23×, 56×56 stride 2 1.18–1.42× slower; AVX-512 (28×28, splits 60,60 against
 /// 64,56) 1.00–1.03×.
+#[derive(Clone, Copy)]
 pub(crate) struct Blocks<I: Simd> {
     pub count: usize,
     /// Lanes of block 0 before the group's first channel.
-    pub lead: usize,
+    lead: usize,
     /// Lanes of the last block up to the group's last channel.
     end: usize,
     masks: (I::Mask, I::Mask, I::Mask),

@@ -301,8 +301,8 @@ pub(crate) unsafe fn run<
     job: &Job,
 ) {
     let (g, r) = (job.geom, job.region);
-    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g));
-    let mut ring = Ring::<I, K, S, D, NB>::new(isa, job);
+    let (ep, blocks) = (&Ep::new(isa, job.epilogue), Blocks::new(isa, g));
+    let mut ring = Ring::<I, K, S, D, NB>::new(isa, job, blocks);
     let strip = max_columns(K, S, D, NB * I::LANES) / WB * WB;
     debug_assert!(strip >= WB);
     let mut c0 = r.cols.start;
@@ -312,15 +312,15 @@ pub(crate) unsafe fn run<
             let tiles = (c1 - c0).div_ceil(WB);
             // SAFETY: the strip's whole tiles are at most `strip` ≤ max_columns columns at
             // NB blocks a pixel; blocks b .. b + NB exist (`Ring::new`).
-            unsafe { ring.start(b, blocks, c0, tiles * WB) };
+            unsafe { ring.start(b, c0, tiles * WB) };
             // A pass of each kind in code of its own: where the hook may copy, it costs the
             // tiles that do not (AVX2 14×14×512 5×5, copied at once, 0.93×).
             // SAFETY: the ring was started on the strip's whole tiles and the pass's blocks.
             unsafe {
                 if Ring::<I, K, S, D, NB>::spreads(tiles) {
-                    pass::<I, K, S, D, WB, NB, true>(isa, &mut ring, ep, blocks, c0..c1)
+                    pass::<I, K, S, D, WB, NB, true>(isa, &mut ring, ep, c0..c1)
                 } else {
-                    pass::<I, K, S, D, WB, NB, false>(isa, &mut ring, ep, blocks, c0..c1)
+                    pass::<I, K, S, D, WB, NB, false>(isa, &mut ring, ep, c0..c1)
                 }
             }
         }
@@ -347,7 +347,6 @@ unsafe fn pass<
     isa: I,
     ring: &mut Ring<I, K, S, D, NB>,
     ep: &Ep<I>,
-    blocks: &Blocks<I>,
     cols: core::ops::Range<usize>,
 ) {
     let (g, r) = (ring.job.geom, ring.job.region);
@@ -363,7 +362,7 @@ unsafe fn pass<
             c.in_parts(tiles * K * NB);
         }
         for (j, rows) in rows.iter().enumerate() {
-            let tail = blocks.partial(b + j);
+            let tail = ring.blocks.partial(b + j);
             // SAFETY: block b + j is one of the pass's.
             unsafe { ring.block(&mut t, j, rows) };
             let row_out = t.out;
@@ -410,13 +409,11 @@ pub(crate) struct Ring<'j, I: Simd, const K: usize, const S: usize, const D: usi
     c0: usize,
     pw: usize,
     ix_start: isize,
+    /// The group's channel blocks.
+    blocks: Blocks<I>,
     /// The pass: its first block (of `NB` side by side in a ring pixel, `NB · LANES`
-    /// floats), lanes of the group's block 0 before its first channel, whether the pass's
-    /// last block is partial, each block's lane mask, weights and bias.
+    /// floats), each block's weights and bias.
     b: usize,
-    lead: usize,
-    tail: bool,
-    masks: [I::Mask; NB],
     w: [*const f32; NB],
     bias: [I::V; NB],
     /// Of the current output row: the first kernel row in the input, the pass's first
@@ -452,9 +449,9 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         K >= 5 && S == 1 && (I::REGISTERS >= 32 || tiles >= 3)
     }
 
-    /// The (empty) ring for a job with this kernel, stride and dilation.
+    /// The (empty) ring for a job with this kernel, stride and dilation, and its blocks.
     #[inline(always)]
-    fn new(isa: I, job: &'j Job<'j>) -> Self {
+    fn new(isa: I, job: &'j Job<'j>, blocks: Blocks<I>) -> Self {
         Ring {
             isa,
             job,
@@ -462,10 +459,8 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             c0: 0,
             pw: 0,
             ix_start: 0,
+            blocks,
             b: 0,
-            lead: 0,
-            tail: false,
-            masks: [isa.mask(0, I::LANES); NB],
             w: [core::ptr::null(); NB],
             bias: [isa.zero(); NB],
             ky0: 0,
@@ -483,7 +478,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
     /// `cols ≤ max_columns(K, S, D, NB · LANES)`, so that the ring holds `SLOTS` slots of
     /// the strip's pixels; `b + NB ≤ blocks.count`.
     #[inline(always)]
-    pub unsafe fn start(&mut self, b: usize, blocks: &Blocks<I>, c0: usize, cols: usize) {
+    pub unsafe fn start(&mut self, b: usize, c0: usize, cols: usize) {
         let g = self.job.geom;
         debug_assert!(cols <= max_columns(K, S, D, NB * I::LANES));
         debug_assert!(b + NB <= g.blocks(I::LANES));
@@ -491,10 +486,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         self.pw = span(K, S, D, cols);
         self.ix_start = (c0 * S) as isize - g.pad_left as isize;
         self.b = b;
-        self.lead = blocks.lead;
-        self.tail = blocks.partial(b + NB - 1);
         for j in 0..NB {
-            self.masks[j] = blocks.mask(b + j);
             // SAFETY: block b + j's weights and bias are in the packed slices (`Job::new`
             // checked their lengths for every block; b + j < blocks).
             unsafe {
@@ -597,7 +589,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         self.ky0 = ky0;
         // SAFETY: (y, c0) is in the region.
         let pixel = unsafe { self.job.output_pixel(y, self.c0) };
-        self.out = pixel.wrapping_add(self.b * lanes).wrapping_sub(self.lead);
+        self.out = self.blocks.output(pixel, self.b);
         let mut io = TileIo {
             row0: core::ptr::null(),
             row_step: 0,
@@ -610,7 +602,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             out: self.out,
             out_ps: g.out_pixel_stride,
             bias: self.bias[0],
-            mask: self.masks[0],
+            mask: self.blocks.mask(self.b),
         };
         // SAFETY: block 0 is one of the pass's.
         unsafe { self.block(&mut io, 0, &rows[0]) };
@@ -629,7 +621,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
         t.ring = rows.as_ptr().wrapping_add(self.ky0);
         t.w = self.w[j].wrapping_add(self.ky0 * K * lanes);
         t.bias = self.bias[j];
-        t.mask = self.masks[j];
+        t.mask = self.blocks.mask(self.b + j);
         // Block b + j's masked lanes of the row's first output are in the region.
         t.out = self.out.wrapping_add(j * lanes);
     }
@@ -653,9 +645,7 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
                 self.job
                     .input_pixel(iy as usize, (self.ix_start + lo as isize) as usize)
             };
-            pixel
-                .wrapping_add(self.b * I::LANES)
-                .wrapping_sub(self.lead)
+            self.blocks.input(pixel, self.b)
         } else {
             hi = lo;
             core::ptr::null()
@@ -666,8 +656,8 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             in_ps: self.job.geom.in_pixel_stride,
             lo,
             hi,
-            tail: self.tail,
-            mask: self.masks[NB - 1],
+            tail: self.blocks.partial(self.b + NB - 1),
+            mask: self.blocks.mask(self.b + NB - 1),
             dst,
             done: lo,
             part: hi - lo,
