@@ -29,3 +29,22 @@ macro_rules! unroll48 {
             24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47)
     }};
 }
+
+/// `unroll_bits!(MASK, i => { body })` repeats `body` for each set bit `i` of the `u16`
+/// constant `MASK` (which may involve const generics), one constant test a copy: the
+/// tiles' per-column plans (`engine::tile`) are masks, so that each copy costs
+/// the compiler one look-up in a table evaluated once, not a run of `const fn`s.
+macro_rules! unroll_bits {
+    ($mask:expr, $i:ident => $body:block) => {{
+        unroll_bits!(@ $mask, $i, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    }};
+    (@ $mask:expr, $i:ident, $body:block, $($k:literal)*) => {{
+        $(
+            if const { ($mask >> $k) & 1 != 0 } {
+                #[allow(non_upper_case_globals)]
+                const $i: usize = $k;
+                $body
+            }
+        )*
+    }};
+}

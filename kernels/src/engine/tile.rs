@@ -119,6 +119,78 @@ const fn feeds(c: usize, kx: usize, s: usize, d: usize, w: usize) -> bool {
     c >= kx * d && (c - kx * d).is_multiple_of(s) && (c - kx * d) / s < w
 }
 
+/// A tile's unrolled schedule, evaluated once per instantiation: for each column it visits
+/// (`v`, at most 48), which input column that is, which weights it loads into registers
+/// first and which taps it is; and which taps' weights stay in registers. The unrolled
+/// copies test bits of these tables (`unroll_bits!`). When each copy called the `const
+/// fn`s above instead (some 4,000 constant tests a tile: 48 column copies of 16-tap
+/// copies), constant evaluation took 295 s of a 27-minute build of the crate (Zen 3,
+/// `-Z self-profile`).
+struct Plan<I, const K: usize, const S: usize, const D: usize, const W: usize, const TAIL: bool>(
+    core::marker::PhantomData<I>,
+);
+
+impl<I: Simd, const K: usize, const S: usize, const D: usize, const W: usize, const TAIL: bool>
+    Plan<I, K, S, D, W, TAIL>
+{
+    /// The input column visited `v`-th ([`column`]).
+    const COLUMN: [usize; 48] = {
+        let mut t = [0; 48];
+        let mut v = 0;
+        while v < span(K, S, D, W) {
+            t[v] = column::<I>(v, K, S, D, W);
+            v += 1;
+        }
+        t
+    };
+    /// Bit `kx` of entry `v`: the weight of tap `kx` is loaded before the `v`-th column
+    /// ([`loads_weight`]).
+    const LOADS: [u16; 48] = {
+        let mut t = [0; 48];
+        let mut v = 0;
+        while v < span(K, S, D, W) {
+            let mut kx = 0;
+            while kx < K {
+                if loads_weight::<I>(v, kx, K, S, D, W, TAIL) {
+                    t[v] |= 1 << kx;
+                }
+                kx += 1;
+            }
+            v += 1;
+        }
+        t
+    };
+    /// Bit `kx` of entry `v`: the `v`-th column is tap `kx` of one of the outputs
+    /// ([`feeds`]).
+    const FEEDS: [u16; 48] = {
+        let mut t = [0; 48];
+        let mut v = 0;
+        while v < span(K, S, D, W) {
+            let mut kx = 0;
+            while kx < K {
+                if feeds(Self::COLUMN[v], kx, S, D, W) {
+                    t[v] |= 1 << kx;
+                }
+                kx += 1;
+            }
+            v += 1;
+        }
+        t
+    };
+    /// Bit `kx`: the weight of tap `kx` stays in a register ([`in_register`]).
+    const IN_REGISTER: u16 = {
+        let mut m = 0;
+        let mut kx = 0;
+        while kx < K {
+            if in_register::<I>(kx, K, S, D, W, TAIL) {
+                m |= 1 << kx;
+            }
+            kx += 1;
+        }
+        m
+    };
+}
+
 /// Bit `c` set for each column `c` in `lo .. hi` (`hi` ≤ 48: windows are unrolled by
 /// `unroll48!`).
 #[inline(always)]
@@ -261,28 +333,24 @@ pub(crate) unsafe fn tile<
             // 60-channel mix 0.87×.
             let mut wr = [isa.zero(); K];
             unroll48!(span(K, S, D, W), v => {
-                unroll!(K, kx => {
-                    if const { loads_weight::<I>(v, kx, K, S, D, W, TAIL) } {
-                        wr[kx] = isa.load(w.add(kx * lanes));
-                    }
+                unroll_bits!(Plan::<I, K, S, D, W, TAIL>::LOADS[v], kx => {
+                    wr[kx] = isa.load(w.add(kx * lanes));
                 });
                 // Keeps LLVM from hoisting all the column loads to the top of the row, where
                 // they would need more registers than there are, and from merging the weight
                 // loads of successive columns into registers it does not have.
                 core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-                let c = const { column::<I>(v, K, S, D, W) };
+                let c = const { Plan::<I, K, S, D, W, TAIL>::COLUMN[v] };
                 if inside(c) {
                     let x = load_block::<I, TAIL>(isa, t.column(row, c), t.mask);
-                    unroll!(K, kx => {
-                        if const { feeds(column::<I>(v, K, S, D, W), kx, S, D, W) } {
-                            let j = (c - kx * D) / S;
-                            let wk = if const { in_register::<I>(kx, K, S, D, W, TAIL) } {
-                                wr[kx]
-                            } else {
-                                isa.load(w.add(kx * lanes))
-                            };
-                            acc[j] = isa.fma(x, wk, acc[j]);
-                        }
+                    unroll_bits!(Plan::<I, K, S, D, W, TAIL>::FEEDS[v], kx => {
+                        let j = (c - kx * D) / S;
+                        let wk = if const { Plan::<I, K, S, D, W, TAIL>::IN_REGISTER >> kx & 1 != 0 } {
+                            wr[kx]
+                        } else {
+                            isa.load(w.add(kx * lanes))
+                        };
+                        acc[j] = isa.fma(x, wk, acc[j]);
                     });
                 }
             });
