@@ -101,7 +101,11 @@ pub(crate) unsafe fn run<
 /// bands of 8 or 16 with every group run on a band before the next (so that a band's input
 /// stays in L2; `Plan::run` runs each group over the whole image): CLI, 3 rounds, MixNet-L
 /// layer 1 (112×112×192 stride 2) 0.98–1.09× (band of 16: 1.03–1.09×), layers M.1, L.3 and
-/// S.1 0.85–1.11×: little beside this host's noise, not worth a second order of work.
+/// S.1 0.85–1.11×: little beside this host's noise, not worth a second order of work. On a
+/// Zen 3 host whose L3 kept some 5 MB of ours (2026-11-28, AVX2, `mixconv bench`, 3 rounds
+/// alternating, MixNet-S layers 1–4, 7 and 11), prefetch T0 of the next tile's newest input
+/// rows and output pixels, or of the next output row's at this tile's columns, ran 0.84–1.14×
+/// (that host's noise) while the staged path's prefetches gained there (`staged`).
 ///
 /// # Safety
 /// As [`run`].

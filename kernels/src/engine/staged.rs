@@ -66,7 +66,16 @@
 //!   copied in parts before each tile (rather than each kernel row) 0.88–1.06× from round
 //!   to round; no copy at all, each tile loading its window's newest input row from the
 //!   input and storing it to the ring for the rows below (a branch per column in that
-//!   kernel row): 0.73×, with that kernel row summed first 0.79×.
+//!   kernel row): 0.73×, with that kernel row summed first 0.79×;
+//! - on a Zen 3 host (AVX2, 2026-11-28) whose shared L3 kept only some 5 MB of ours (28×28×256
+//!   5×5 ran 210 µs with one or two copies of the data in rotation, 470–580 µs with four or
+//!   more, so that `mixconv`'s 8 MiB rotation read DRAM there): prefetch T0, in the copy, of
+//!   the input row after the one copied, and at each row of the next output row's lines
+//!   (28×28×256, 3–4 rounds alternating, several runs). With 8 MiB rotating, 3×3 1.4–2.1×,
+//!   5×5 1.6–1.7×, 7×7 1.3–1.4×, 9×9 1.06–1.23× faster; with one copy, the data in L3, 3×3
+//!   0.84–0.89×, 5×5 0.66–0.88×, 7×7 0.96–0.98× (T1 and NTA hints about the same). As on
+//!   Zen 4 (above), a loss where the data is near; not kept without a rule that tells where
+//!   a layer's data is.
 
 use core::mem::MaybeUninit;
 
