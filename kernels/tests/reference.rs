@@ -438,8 +438,9 @@ fn staged_path_matches_reference() {
 }
 
 /// AVX2's 3×3 kernel on maps 14 to 28 outputs wide runs staged whatever the pixel stride
-/// when its ring pixels hold two or four blocks, else (and on narrower or wider maps)
-/// direct: full and partial last blocks, sub-regions, sub-slices, epilogues.
+/// when its ring pixels hold two or four blocks, else (and on narrower maps) direct; on maps
+/// 29 to 56 wide staged with one, two or four blocks a pixel; wider, direct: full and
+/// partial last blocks, sub-regions, sub-slices, epilogues.
 #[test]
 fn avx2_narrow_3x3_maps_run_staged_and_match_reference() {
     if !Isa::Avx2.is_available() {
@@ -454,7 +455,11 @@ fn avx2_narrow_3x3_maps_run_staged_and_match_reference() {
         (20, 21, 77, 2),
         (14, 14, 88, 0),
         (12, 13, 96, 0),
-        (6, 29, 96, 0),
+        (6, 29, 96, 4),
+        (9, 56, 72, 1),
+        (7, 56, 125, 4),
+        (8, 40, 77, 2),
+        (5, 57, 96, 0),
     ];
     for (i, &(in_h, in_w, c, blocks)) in cases.iter().enumerate() {
         let same = Case::same(3, 1, 1, c, in_h, in_w);

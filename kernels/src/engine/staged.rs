@@ -155,16 +155,29 @@ pub(crate) fn chosen(
 
 /// Whether a stride-1 job is an AVX2 3×3 one of dilation 1 on a map 14 to 28 outputs wide
 /// whose ring pixels would hold two or four `blocks` ([`pixel_blocks`]; with 8 lanes, only
-/// AVX2's 16 registers put more than one block in a pixel): there the direct path runs half or all of a row's tiles checked
-/// (two 7-wide tiles on 14 columns, four on 28, padding on either side), where the staged
-/// path runs every tile unchecked, whatever the pixel stride. Measured on Zen 4 (`mixconv
-/// bench`, 3 rounds alternating, unaliased pixels): 14×14 with 32 to 240 channels 1.14–1.28×,
-/// 28×28 with 64 to 240 channels 1.11–1.22×; MixNet-M layer 11 (14×14×480) 1.20×, layers
-/// with such a group 0.98–1.04×; not taken: one block a pixel (28×28×120 0.95×), 7×7
-/// maps (7×7×1200 0.79×), 56×56×96 (the same), 5×5 and 7×7 kernels (whose direct tiles are
-/// 10 and 8 wide; 14×14 and 28×28 with 80 to 240 channels 0.83–0.98×).
+/// AVX2's 16 registers put more than one block in a pixel), or on a map 29 to 56 wide.
+///
+/// 14 to 28 wide: the direct path runs half or all of a row's tiles checked (two 7-wide
+/// tiles on 14 columns, four on 28, padding on either side), where the staged path runs
+/// every tile unchecked, whatever the pixel stride. Measured on Zen 4 (`mixconv bench`, 3
+/// rounds alternating, unaliased pixels): 14×14 with 32 to 240 channels 1.14–1.28×, 28×28
+/// with 64 to 240 channels 1.11–1.22×; MixNet-M layer 11 (14×14×480) 1.20×, layers with such
+/// a group 0.98–1.04×; not taken: one block a pixel (28×28×120 0.95×), 7×7 maps (7×7×1200
+/// 0.79×), 5×5 and 7×7 kernels (whose direct tiles are 10 and 8 wide; 14×14 and 28×28 with
+/// 80 to 240 channels 0.83–0.98×).
+///
+/// 29 to 56 wide: the ring's row copies read each input line once, in bursts whose misses
+/// overlap, where the direct tiles' loads wait on each new line in turn. On Zen 4, 56×56×96
+/// ran as fast either way; on a Zen 3 host whose data came from DRAM (its shared L3 kept
+/// some 5 MB of ours; 2026-11-28, `mixconv bench`, 5 rounds alternating) the MixNet layers
+/// with such a map ran faster staged: S.2 (56×56×72, one block a pixel) 2.23×, M.2 (×96,
+/// four) 1.35–1.37×, L.2 (×120, one) 2.27×. Not taken on 112-wide maps there: S.0 (×16)
+/// 0.67×, M.0 (×24) 0.88–1.16×, L.0 (×32) 0.95–1.22×.
 fn narrow_3x3(g: &Geometry, k: usize, d: usize, lanes: usize, blocks: usize) -> bool {
-    k == 3 && d == 1 && lanes == 8 && blocks >= 2 && (14..=28).contains(&g.out_w)
+    k == 3
+        && d == 1
+        && lanes == 8
+        && ((blocks >= 2 && (14..=28).contains(&g.out_w)) || (29..=56).contains(&g.out_w))
 }
 
 /// Whether a job runs staged and with how many channel blocks side by side in a ring
