@@ -123,10 +123,9 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// kernels on pixel strides that alias in L1 (256 channels, other multiples of 64) with
 /// little padding, and by AVX2's 3×3 kernel on maps 14 to 28 wide whose ring pixels hold
 /// two or four channel blocks (its direct tiles there are mostly border tiles) and on maps
-/// 29 to 56 wide (whose rows it copies in bursts). (A call
-/// whose weights are not all finite still reads in place: a padding tap computes 0·w.) The
-/// choice never depends on the region, so results do not depend on how a layer is cut into
-/// tasks.
+/// 29 to 56 wide (whose rows it copies in bursts). (A call whose weights are not all finite
+/// still reads in place: a padding tap computes 0·w.) The choice never depends on the
+/// region, so results do not depend on how a layer is cut into tasks.
 ///
 /// ```
 /// use mixconv_kernels::{Geometry, Isa, staged};

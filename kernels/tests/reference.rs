@@ -442,7 +442,7 @@ fn staged_path_matches_reference() {
 /// 29 to 56 wide staged with one, two or four blocks a pixel; wider, direct: full and
 /// partial last blocks, sub-regions, sub-slices, epilogues.
 #[test]
-fn avx2_narrow_3x3_maps_run_staged_and_match_reference() {
+fn avx2_3x3_maps_14_to_56_wide_run_staged_and_match_reference() {
     if !Isa::Avx2.is_available() {
         return;
     }

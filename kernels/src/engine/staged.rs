@@ -119,7 +119,7 @@ const ALIASED_SETS: usize = 16;
 ///   0.65–0.76×);
 /// - the pixel stride is aliased: a block's pixels fall into at most 16 of the 64 L1 sets
 ///   (256 channels: 4 sets), so that the direct path thrashes L1, and the direct row window
-///   would not stay in L1 anyway; or the job is a [`narrow_3x3`] one;
+///   would not stay in L1 anyway; or the job is a [`staged_3x3`] one;
 /// - the padding taps add at most 30% to the work (60% for 3×3 kernels: `max_padded_ratio`),
 ///   and a strip of one tile fits the ring.
 ///
@@ -142,7 +142,7 @@ pub(crate) fn chosen(
     let aliased = l1_sets(g.in_pixel_stride.saturating_mul(4)) <= ALIASED_SETS
         && window > DIRECT_WINDOW_BYTES;
     if s != 1
-        || !(aliased || narrow_3x3(g, k, d, lanes, blocks))
+        || !(aliased || staged_3x3(g, k, d, lanes, blocks))
         || max_columns(k, s, d, lanes) < MAX_TILE_WIDTH
     {
         return false;
@@ -173,7 +173,7 @@ pub(crate) fn chosen(
 /// with such a map ran faster staged: S.2 (56×56×72, one block a pixel) 2.23×, M.2 (×96,
 /// four) 1.35–1.37×, L.2 (×120, one) 2.27×. Not taken on 112-wide maps there: S.0 (×16)
 /// 0.67×, M.0 (×24) 0.88–1.16×, L.0 (×32) 0.95–1.22×.
-fn narrow_3x3(g: &Geometry, k: usize, d: usize, lanes: usize, blocks: usize) -> bool {
+fn staged_3x3(g: &Geometry, k: usize, d: usize, lanes: usize, blocks: usize) -> bool {
     k == 3
         && d == 1
         && lanes == 8
