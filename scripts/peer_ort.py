@@ -118,7 +118,8 @@ def main():
     args = parser.parse_args()
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary} not found: run `cargo build --release` first")
-    workloads = json.load(open(os.path.join(ROOT, "workloads", "mixnet.json")))["models"]
+    with open(os.path.join(ROOT, "workloads", "mixnet.json")) as f:
+        workloads = json.load(f)["models"]
     models = ["mixnet_s", "mixnet_m", "mixnet_l"] if args.model == "all" else [f"mixnet_{args.model}"]
     print(f"ONNX Runtime {ort.__version__} (1 thread) against {args.binary}, {args.rounds} rounds")
     slower = []

@@ -145,30 +145,24 @@ impl<I: Simd, const K: usize, const S: usize, const D: usize, const W: usize, co
     };
     /// Bit `kx` of entry `v`: the weight of tap `kx` is loaded before the `v`-th column
     /// ([`loads_weight`]).
-    const LOADS: [u16; 48] = {
-        let mut t = [0; 48];
-        let mut v = 0;
-        while v < span(K, S, D, W) {
-            let mut kx = 0;
-            while kx < K {
-                if loads_weight::<I>(v, kx, K, S, D, W, TAIL) {
-                    t[v] |= 1 << kx;
-                }
-                kx += 1;
-            }
-            v += 1;
-        }
-        t
-    };
+    const LOADS: [u16; 48] = Self::tap_bits(false);
     /// Bit `kx` of entry `v`: the `v`-th column is tap `kx` of one of the outputs
     /// ([`feeds`]).
-    const FEEDS: [u16; 48] = {
+    const FEEDS: [u16; 48] = Self::tap_bits(true);
+
+    /// [`Self::FEEDS`] if `feeding`, else [`Self::LOADS`]: per visited column, a bit per tap.
+    const fn tap_bits(feeding: bool) -> [u16; 48] {
         let mut t = [0; 48];
         let mut v = 0;
         while v < span(K, S, D, W) {
             let mut kx = 0;
             while kx < K {
-                if feeds(Self::COLUMN[v], kx, S, D, W) {
+                let set = if feeding {
+                    feeds(Self::COLUMN[v], kx, S, D, W)
+                } else {
+                    loads_weight::<I>(v, kx, K, S, D, W, TAIL)
+                };
+                if set {
                     t[v] |= 1 << kx;
                 }
                 kx += 1;
@@ -176,7 +170,7 @@ impl<I: Simd, const K: usize, const S: usize, const D: usize, const W: usize, co
             v += 1;
         }
         t
-    };
+    }
     /// Bit `kx`: the weight of tap `kx` stays in a register ([`in_register`]).
     const IN_REGISTER: u16 = {
         let mut m = 0;
