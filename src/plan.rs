@@ -155,12 +155,7 @@ impl Plan {
                 staged: mixconv_kernels::staged(isa, &geometry)
                     && packed.iter().all(|w| w.is_finite()),
                 group,
-                microkernel: mixconv_kernels::microkernel(
-                    isa,
-                    group.kernel,
-                    plan.stride,
-                    group.dilation,
-                ),
+                microkernel: mixconv_kernels::kernel_for(isa, &geometry),
                 interior_rows: interior(
                     shape.height,
                     out_size.0,

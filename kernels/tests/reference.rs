@@ -7,7 +7,7 @@
 
 use mixconv_kernels::{
     Activation, Epilogue, Geometry, Isa, KernelError, Region, SPECIALIZED, depthwise, microkernel,
-    staged, staged_blocks,
+    pixel_tiles, staged, staged_blocks,
 };
 
 /// A deterministic xorshift generator.
@@ -94,6 +94,8 @@ struct Case {
     offset: Option<usize>,
     /// Which path `depthwise` must take, if the case is about one.
     staged: Option<bool>,
+    /// Whether `depthwise` must run pixel tiles, if the case is about them.
+    pixel_tiles: Option<bool>,
 }
 
 impl Case {
@@ -119,6 +121,7 @@ impl Case {
             in_stride: 0,
             offset: None,
             staged: None,
+            pixel_tiles: None,
         }
     }
 }
@@ -199,6 +202,9 @@ fn run_case(isa: Isa, case: &Case, rng: &mut Rng) -> usize {
     let first = ((batch - 1) * case.out_h * case.out_w + r0 * case.out_w + c0) * out_ps;
     if let Some(want) = case.staged {
         assert_eq!(staged(isa, &g), want, "{isa} {case:?}: staged path");
+    }
+    if let Some(want) = case.pixel_tiles {
+        assert_eq!(pixel_tiles(isa, &g), want, "{isa} {case:?}: pixel tiles");
     }
     let result = if case.sub_slice {
         depthwise(
@@ -349,6 +355,7 @@ fn sweep(kernels: &[(usize, usize, usize)], seed: u64) {
                         in_stride: 0,
                         offset: None,
                         staged: None,
+                        pixel_tiles: None,
                     };
                     run_case(isa, &case, &mut rng);
                     cases += 1;
@@ -473,6 +480,46 @@ fn avx2_3x3_maps_14_to_56_wide_run_staged_and_match_reference() {
         };
         let got = run_case(Isa::Avx2, &case, &mut rng);
         assert_eq!(got, blocks, "{case:?}: blocks a ring pixel");
+    }
+}
+
+/// AVX2's 3×3 kernel at stride 2 runs pixel tiles (one output × up to 8 blocks) on groups
+/// that fill their input pixels: one run of blocks or several, the last one shorter or
+/// partial, odd and even sizes, padding on each side, sub-regions, sub-slices, epilogues;
+/// a group that shares its pixels runs the direct tiles.
+#[test]
+fn avx2_3x3_stride_2_pixel_tiles_match_reference() {
+    if !Isa::Avx2.is_available() {
+        return;
+    }
+    let mut rng = Rng(0x0e1_7115);
+    // (in_h, in_w, channels, whether the group fills its input pixels)
+    let cases = [
+        (112, 112, 96, true),
+        (15, 16, 64, true),
+        (16, 15, 88, true),
+        (9, 9, 136, true),
+        (7, 12, 8, true),
+        (1, 1, 3, true),
+        (2, 3, 17, true),
+        (11, 10, 130, true),
+        (10, 11, 96, false),
+    ];
+    for (i, &(in_h, in_w, c, fills)) in cases.iter().enumerate() {
+        let same = Case::same(3, 2, 1, c, in_h, in_w);
+        let (out_h, out_w) = (same.out_h, same.out_w);
+        let sub_region = i % 3 == 1 && out_h > 2 && out_w > 2;
+        let case = Case {
+            act: Activation::ALL[i % 5],
+            clamp: i % 2 == 1,
+            region: sub_region.then_some(((1, out_h - 1), (1, out_w - 1))),
+            sub_slice: i % 3 == 2,
+            in_stride: if fills { c } else { c + 48 },
+            offset: Some(if fills { 0 } else { 16 }),
+            pixel_tiles: Some(fills),
+            ..same
+        };
+        run_case(Isa::Avx2, &case, &mut rng);
     }
 }
 

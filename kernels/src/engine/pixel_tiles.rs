@@ -1,0 +1,180 @@
+//! Pixel tiles: one output pixel × up to [`BLOCKS`] channel blocks, for AVX2's 3×3 kernel
+//! at stride 2 on groups that fill their input pixels. A tile reads each input pixel of its
+//! window once, several blocks (whole cache lines) at a time, so that the rows' input is
+//! read in address order; the weights are FMA memory operands.
+//!
+//! The direct path's tiles (7 outputs × one block) read the window of each block in turn,
+//! 15 pixels a row, 32 bytes of each: the misses to memory come in strided bursts the
+//! hardware prefetchers do not follow. Measured on a Zen 3 host whose shared L3 kept some
+//! 5 MB of ours (`mixconv bench`, 8 MiB of rotating buffers, so the input comes from DRAM;
+//! 4 rounds alternating, 2026-11-28): MixNet-S layer 1 (112×112×96) 2.57× (1190 → 462 µs),
+//! 112×112×88 3.35×, 56×56×128 1.98×, 14×14×512 1.28×, 28×28×256 1.04×. With the data
+//! nearer (speed example, one copy, 3 rounds): 56×56×128 0.93–1.00×, 112×112×96 0.71–1.33×
+//! (that host's noise). Tiles of 4 and 2 blocks ran MixNet-S layer 1 1.71× and 1.91×; two
+//! outputs × 4 blocks 0.98×, four outputs × 2 blocks 0.70×. Not taken where the group
+//! shares its pixels (MixNet 3×3 groups of mixes at stride 2, whose 192- or 320-byte spans
+//! are not read in address order either): S.3, S.7 and M.3 ran 0.68–0.97×. Not measured on
+//! Zen 4, whose AVX2 3×3 stride 2 ran bound by memory.
+
+use super::border::{ValidRows, interior};
+use super::driver::Blocks;
+use super::store::{Ep, store_tile};
+use super::tile::span;
+use crate::Geometry;
+use crate::job::Job;
+use crate::simd::{Simd, load_block};
+
+/// Channel blocks a tile spans at most: 8 accumulators, the input vector, and the weights
+/// as memory operands fit AVX2's 16 registers.
+pub(crate) const BLOCKS: usize = 8;
+
+/// Whether a job of a `k`×`k` kernel of stride `s` and dilation `d` runs pixel tiles: AVX2
+/// (8 lanes, 16 registers), 3×3, stride 2, dilation 1, and the group fills its input
+/// pixels (it is the layer's only group).
+pub(crate) fn chosen(
+    g: &Geometry,
+    k: usize,
+    s: usize,
+    d: usize,
+    lanes: usize,
+    registers: usize,
+) -> bool {
+    lanes == 8
+        && registers == 16
+        && (k, s, d) == (3, 2, 1)
+        && g.in_channel_offset == 0
+        && g.channels == g.in_pixel_stride
+}
+
+/// Runs a job with pixel tiles of `NB` blocks: for each output row, for each output pixel,
+/// for each run of `NB` blocks (the last one shorter).
+///
+/// # Safety
+/// `job` was checked by `Job::new`; `job.geom` has this kernel size, stride and dilation,
+/// and `job.lanes == I::LANES`.
+#[inline(always)]
+pub(crate) unsafe fn run<
+    I: Simd,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const NB: usize,
+>(
+    isa: I,
+    job: &Job,
+) {
+    let (g, r) = (job.geom, job.region);
+    let (ep, blocks) = (&Ep::new(isa, job.epilogue), &Blocks::new(isa, g));
+    for y in r.rows.clone() {
+        let rows = ValidRows::new(y, K, S, D, g.pad_top, g.in_h);
+        for x in r.cols.clone() {
+            let ix0 = (x * S) as isize - g.pad_left as isize;
+            let inside = interior(ix0, span(K, S, D, 1), g.in_w);
+            let mut b0 = 0;
+            while b0 < blocks.count {
+                let nb = (blocks.count - b0).min(NB);
+                let t = Pixel { y, x, ix0, b0, nb };
+                let tail = blocks.partial(b0) || blocks.partial(b0 + nb - 1);
+                // SAFETY: the output pixel and the blocks are in the region and group; the
+                // tile runs unchecked only when its whole window is inside the input and it
+                // spans `NB` whole blocks.
+                unsafe {
+                    if inside && nb == NB && !tail {
+                        tile::<I, K, S, D, NB, false, false>(isa, job, blocks, &rows, ep, &t)
+                    } else if tail {
+                        tile::<I, K, S, D, NB, true, true>(isa, job, blocks, &rows, ep, &t)
+                    } else {
+                        tile::<I, K, S, D, NB, true, false>(isa, job, blocks, &rows, ep, &t)
+                    }
+                }
+                b0 += nb;
+            }
+        }
+    }
+}
+
+/// Where a tile lies: output pixel `(y, x)`, whose first tap reads input column `ix0`,
+/// blocks `b0 .. b0 + nb`.
+struct Pixel {
+    y: usize,
+    x: usize,
+    ix0: isize,
+    b0: usize,
+    nb: usize,
+}
+
+/// One tile. `CHECKED`: input columns outside the input are skipped, and `t.nb` blocks run;
+/// `TAIL`: loads and stores are masked to each block's lanes.
+///
+/// # Safety
+/// As [`run`]; `t`'s pixel is in the region, its blocks in the group, `rows` are row
+/// `t.y`'s valid rows, and unless `CHECKED` its window lies inside the input and
+/// `t.nb == NB`.
+#[inline(always)]
+unsafe fn tile<
+    I: Simd,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const NB: usize,
+    const CHECKED: bool,
+    const TAIL: bool,
+>(
+    isa: I,
+    job: &Job,
+    blocks: &Blocks<I>,
+    rows: &ValidRows,
+    ep: &Ep<I>,
+    t: &Pixel,
+) {
+    let g = job.geom;
+    let lanes = I::LANES;
+    let nb = if CHECKED { t.nb } else { NB };
+    let mut acc = [[isa.zero(); 1]; NB];
+    for (j, a) in acc.iter_mut().enumerate().take(nb) {
+        // SAFETY: block b0 + j's bias exists (`Job::new` checked every block's).
+        a[0] = unsafe { isa.load(job.bias.add((t.b0 + j) * lanes)) };
+    }
+    for r in 0..rows.n {
+        let ky = rows.ky_lo + r;
+        // SAFETY: input row `rows.iy + r·D` is a valid row (`ValidRows`), column 0 exists.
+        let row = unsafe { job.input_pixel(rows.iy + r * D, 0) };
+        // Plain loops of constant trip counts, which LLVM unrolls (nested `unroll!`s
+        // expand to thousands of copies before their constant tests remove them).
+        for kx in 0..K {
+            let ix = t.ix0 + (kx * D) as isize;
+            if CHECKED && (ix < 0 || ix as usize >= g.in_w) {
+                continue;
+            }
+            let pixel = row.wrapping_add(ix as usize * g.in_pixel_stride);
+            for (j, a) in acc.iter_mut().enumerate().take(nb) {
+                let b = t.b0 + j;
+                // SAFETY: column ix lies in the input, so the pixel's channels are in the
+                // slice; a partial block loads its group lanes only; weight (b, ky, kx) is
+                // in the packed slice.
+                unsafe {
+                    let v = load_block::<I, TAIL>(isa, blocks.input(pixel, b), blocks.mask(b));
+                    let w = isa.load(job.weights.add(((b * K + ky) * K + kx) * lanes));
+                    a[0] = isa.fma(v, w, a[0]);
+                }
+            }
+        }
+    }
+    // SAFETY: output pixel (y, x) is in the region.
+    let out = unsafe { job.output_pixel(t.y, t.x) };
+    for (j, a) in acc.iter().enumerate().take(nb) {
+        let b = t.b0 + j;
+        // SAFETY: the pixel's block b (its masked lanes) is in the output slice.
+        unsafe {
+            store_tile::<I, 1, TAIL>(
+                isa,
+                ep,
+                a,
+                blocks.output(out, b),
+                g.out_pixel_stride,
+                blocks.mask(b),
+                1,
+            )
+        };
+    }
+}
