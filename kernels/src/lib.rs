@@ -152,7 +152,8 @@ pub fn kernel_for(isa: Isa, geom: &Geometry) -> &'static str {
 ///     stride: 2, pad_top: 1, pad_left: 1, channels: 96, in_channel_offset: 0,
 ///     in_pixel_stride: 96, out_channel_offset: 0, out_pixel_stride: 96,
 /// };
-/// assert!(pixel_tiles(Isa::Avx2, &g) && !pixel_tiles(Isa::Avx512, &g));
+/// assert!(pixel_tiles(Isa::Avx2, &g));
+/// assert!(!pixel_tiles(Isa::Avx512, &g) && !pixel_tiles(Isa::Portable, &g));
 /// // A group of a mix (other groups' channels in its pixels) runs the direct tiles.
 /// let mix = Geometry { channels: 48, in_pixel_stride: 144, ..g };
 /// assert!(!pixel_tiles(Isa::Avx2, &mix));

@@ -2,10 +2,11 @@
 //! column tile, for each channel block (a tile's input window stays cached across its
 //! blocks and the output is written pixel by pixel), unless the job runs [`staged`], AVX2's
 //! [`pixel_tiles`] or, a 3×3 kernel at stride 2 with free masks, column [`strips`]; the
-//! generic kernel: for each output row, channel block, column tile. A row's valid kernel rows are computed once; a
-//! full tile (at stride 1 also a 7-wide one) whose input window lies inside the input runs
-//! the unchecked microkernel, a border tile the checked one; narrower tiles (7, 4, 2, 1
-//! wide) run a row's last columns, or wherever [`RowTiles`] finds them faster;
+//! generic kernel: for each output row, channel block, column tile. A row's valid kernel
+//! rows are computed once; a full tile (at stride 1 also a 7-wide one) whose input window
+//! lies inside the input runs the unchecked microkernel, a border tile the checked one;
+//! narrower tiles (7, 4, 2, 1 wide) run a row's last columns, or wherever [`RowTiles`]
+//! finds them faster;
 //! [`StridedBorders`] lets a stride-2 row run more of its tiles unchecked.
 
 use super::TileIo;
@@ -48,11 +49,16 @@ pub(crate) unsafe fn run<
     // Only ISAs that put 2 or 4 blocks in a ring pixel for this kernel compile those runs.
     let most = const { staged::max_pixel_blocks(I::LANES, I::REGISTERS, K, (K - 1) * D + 1) };
     match staged::blocks_per_pixel(job, K, S, D, I::LANES, I::REGISTERS) {
-        0 if pixel_tiles::chosen(job.geom, K, S, D, I::LANES, I::REGISTERS) => isa.enabled(
-            #[inline(always)]
-            // SAFETY: forwarded from the caller.
-            || unsafe { pixel_tiles::run::<I, K, S, D, { pixel_tiles::BLOCKS }>(isa, job) },
-        ),
+        // Only the kernel that takes pixel tiles compiles them.
+        0 if const { pixel_tiles::takes(I::LANES, I::REGISTERS, K, S, D) }
+            && pixel_tiles::chosen(job.geom, K, S, D, I::LANES, I::REGISTERS) =>
+        {
+            isa.enabled(
+                #[inline(always)]
+                // SAFETY: forwarded from the caller.
+                || unsafe { pixel_tiles::run::<I, K, S, D, { pixel_tiles::BLOCKS }>(isa, job) },
+            )
+        }
         0 if S > 1 && K == 3 && I::FREE_MASKS => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller.

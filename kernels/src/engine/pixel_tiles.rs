@@ -9,12 +9,12 @@
 //! 5 MB of ours (`mixconv bench`, 8 MiB of rotating buffers, so the input comes from DRAM;
 //! 4 rounds alternating, 2026-11-28): MixNet-S layer 1 (112×112×96) 2.57× (1190 → 462 µs),
 //! 112×112×88 3.35×, 56×56×128 1.98×, 14×14×512 1.28×, 28×28×256 1.04×. With the data
-//! nearer (speed example, one copy, 3 rounds): 56×56×128 0.93–1.00×, 112×112×96 0.71–1.33×
+//! nearer (speed example, one copy, 3 rounds): 56×56×128 0.93–1.00×, 112×112×96 0.70–1.33×
 //! (that host's noise). Tiles of 4 and 2 blocks ran MixNet-S layer 1 1.71× and 1.91×; two
 //! outputs × 4 blocks 0.98×, four outputs × 2 blocks 0.70×. Not taken where the group
 //! shares its pixels (MixNet 3×3 groups of mixes at stride 2, whose 192- or 320-byte spans
-//! are not read in address order either): S.3, S.7 and M.3 ran 0.68–0.97×. Not measured on
-//! Zen 4, whose AVX2 3×3 stride 2 ran bound by memory.
+//! are not read in address order either): S.3, S.7 and M.3 ran 0.68–0.97×. Not yet
+//! measured on Zen 4.
 
 use super::border::{ValidRows, interior};
 use super::driver::Blocks;
@@ -28,8 +28,14 @@ use crate::simd::{Simd, load_block};
 /// as memory operands fit AVX2's 16 registers.
 pub(crate) const BLOCKS: usize = 8;
 
-/// Whether a job of a `k`×`k` kernel of stride `s` and dilation `d` runs pixel tiles: AVX2
-/// (8 lanes, 16 registers), 3×3, stride 2, dilation 1, and the group fills its input
+/// Whether the ISA of `lanes` and `registers` runs the `k`×`k` kernel of stride `s` and
+/// dilation `d` with pixel tiles where the group allows ([`chosen`]): AVX2 (8 lanes, 16
+/// registers), 3×3, stride 2, dilation 1.
+pub(crate) const fn takes(lanes: usize, registers: usize, k: usize, s: usize, d: usize) -> bool {
+    lanes == 8 && registers == 16 && k == 3 && s == 2 && d == 1
+}
+
+/// Whether a job runs pixel tiles: its kernel [`takes`] them and its group fills its input
 /// pixels (it is the layer's only group).
 pub(crate) fn chosen(
     g: &Geometry,
@@ -39,11 +45,7 @@ pub(crate) fn chosen(
     lanes: usize,
     registers: usize,
 ) -> bool {
-    lanes == 8
-        && registers == 16
-        && (k, s, d) == (3, 2, 1)
-        && g.in_channel_offset == 0
-        && g.channels == g.in_pixel_stride
+    takes(lanes, registers, k, s, d) && g.in_channel_offset == 0 && g.channels == g.in_pixel_stride
 }
 
 /// Runs a job with pixel tiles of `NB` blocks: for each output row, for each output pixel,
