@@ -133,7 +133,7 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// ```
 pub fn kernel_for(isa: Isa, geom: &Geometry) -> &'static str {
     if pixel_tiles(isa, geom) {
-        "avx2_k3s2_64c1w"
+        engine::pixel_tiles::NAME
     } else {
         microkernel(isa, geom.kernel, geom.stride, geom.dilation)
     }

@@ -28,6 +28,10 @@ use crate::simd::{Simd, load_block};
 /// as memory operands fit AVX2's 16 registers.
 pub(crate) const BLOCKS: usize = 8;
 
+/// The tiles' microkernel name: AVX2, 3×3 stride 2, `BLOCKS` × 8 channels, one output.
+pub(crate) const NAME: &str = "avx2_k3s2_64c1w";
+const _: () = assert!(BLOCKS * 8 == 64, "NAME states the channels a tile spans");
+
 /// Whether the ISA of `lanes` and `registers` runs the `k`×`k` kernel of stride `s` and
 /// dilation `d` with pixel tiles where the group allows ([`chosen`]): AVX2 (8 lanes, 16
 /// registers), 3×3, stride 2, dilation 1.
@@ -141,8 +145,7 @@ unsafe fn tile<
         let ky = rows.ky_lo + r;
         // SAFETY: input row `rows.iy + r·D` is a valid row (`ValidRows`), column 0 exists.
         let row = unsafe { job.input_pixel(rows.iy + r * D, 0) };
-        // Plain loops of constant trip counts, which LLVM unrolls (nested `unroll!`s
-        // expand to thousands of copies before their constant tests remove them).
+        // Plain loops of constant trip counts, which LLVM unrolls.
         for kx in 0..K {
             let ix = t.ix0 + (kx * D) as isize;
             if CHECKED && (ix < 0 || ix as usize >= g.in_w) {
