@@ -62,6 +62,15 @@ pub(crate) trait Simd: Copy {
     fn round(self, a: Self::V) -> Self::V;
     /// `2^n` for integral `n` in `-126 ..= 127`.
     fn pow2i(self, n: Self::V) -> Self::V;
+
+    /// The staged path's hint, as it copies an input pixel's blocks into the ring, that the
+    /// same blocks of the pixel one row below, at `p`, are copied next: a prefetch into L1
+    /// where it was measured to pay (AVX2: `engine::staged`), else nothing. Never faults
+    /// and reads nothing, whatever `p`.
+    #[inline(always)]
+    fn prefetch_row_below(self, p: *const f32) {
+        let _ = p;
+    }
 }
 
 /// Load of a full (`TAIL == false`) or partial channel block.

@@ -14,7 +14,12 @@
 //! outputs × 4 blocks 0.98×, four outputs × 2 blocks 0.70×. Not taken where the group
 //! shares its pixels (MixNet 3×3 groups of mixes at stride 2, whose 192- or 320-byte spans
 //! are not read in address order either): S.3, S.7 and M.3 ran 0.68–0.97×. Not yet
-//! measured on Zen 4.
+//! measured on Zen 4. Not taken at stride 1, where each input vector would feed one FMA
+//! rather than three: on that host (in one process, runs alternating, 40–200 rounds), tiles
+//! of 1 output × 4 blocks ran the staged path's single-group layers (S.2, M.2, L.2, M.11,
+//! L.11, 28×28×256) 1.01–1.66× faster with 8 MiB rotating but 0.48–0.61× with one copy of
+//! the data, and the 112-wide maps of 16 to 32 channels (S.0, M.0, L.0) 0.51–1.18× and
+//! 0.22–0.43×; 1 × 8, 2 × 3, 2 × 4, 2 × 6, 3 × 2, 3 × 4 and 4 × 2 tiles ran no better.
 
 use super::border::{ValidRows, interior};
 use super::driver::Blocks;

@@ -69,13 +69,24 @@
 //!   kernel row): 0.73×, with that kernel row summed first 0.79×;
 //! - on a Zen 3 host (AVX2, 2026-11-28) whose shared L3 kept only some 5 MB of ours (28×28×256
 //!   5×5 ran 210 µs with one or two copies of the data in rotation, 470–580 µs with four or
-//!   more, so that `mixconv`'s 8 MiB rotation read DRAM there): prefetch T0, in the copy, of
-//!   the input row after the one copied, and at each row of the next output row's lines
-//!   (28×28×256, 3–4 rounds alternating, several runs). With 8 MiB rotating, 3×3 1.4–2.1×,
-//!   5×5 1.6–1.7×, 7×7 1.3–1.4×, 9×9 1.06–1.23× faster; with one copy, the data in L3, 3×3
-//!   0.84–0.89×, 5×5 0.66–0.88×, 7×7 0.96–0.98× (T1 and NTA hints about the same). As on
-//!   Zen 4 (above), a loss where the data is near; not kept without a rule that tells where
-//!   a layer's data is.
+//!   more, so that `mixconv`'s 8 MiB rotation read DRAM there): an earlier form of the copy's
+//!   prefetch (below), with T0 of the next output row's lines at each row as well
+//!   (28×28×256, speed example, 3–4 rounds alternating, several runs): with 8 MiB rotating 3×3 1.4–2.1×, 5×5 1.6–1.7×, 7×7
+//!   1.3–1.4×, 9×9 1.06–1.23× faster; with one copy, the data in L3, 3×3 0.84–0.89×, 5×5
+//!   0.66–0.88×, 7×7 0.96–0.98× (T1 and NTA hints about the same).
+//!
+//! Kept: AVX2's row copies prefetch (T0) each pixel's blocks one input row below, the row
+//! copied next ([`Simd::prefetch_row_below`]). The copy reads one block (or 2 or 4) of each
+//! pixel, a pixel stride apart: across pages, where the hardware prefetchers do not follow,
+//! so that each line waits on memory in turn. Measured on that Zen 3 host, 2026-11-28, in
+//! one process (runs alternating in batches of 5, 60–200 rounds; every MixNet layer), with
+//! the 8 MiB rotation and with one copy of the data: L.2 (56×56×120) 2.07–2.09× and
+//! 1.15–1.16×, S.2 (×72) 1.74–1.77× and 1.15×, L.11 (14×14×624) 1.34–1.37× and 1.05–1.06×,
+//! M.2 (×96) 1.07–1.10× and 0.98–0.99×, S.8, S.9 1.20× and 1.02×, 28×28×256 5×5 and 7×7
+//! 1.21–1.23× and 1.00–1.02×; the MixNet S, M and L sums 1.04× and 1.00×. Two to four
+//! rows below and T1 ran about the same or a little less; the next pass's blocks of the
+//! same pixel 0.93–1.37× with 8 MiB rotating. Not AVX-512, whose prefetches of the rows to come ran
+//! 0.94–0.99× on Zen 4 (above), where AVX2's ran 1.00–1.04×.
 
 use core::mem::MaybeUninit;
 
@@ -672,10 +683,18 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
             hi = lo;
             core::ptr::null()
         };
+        let g = self.job.geom;
+        // Elements from a pixel to the one below it, if that row is in the input.
+        let below = if iy >= 0 && (iy as usize) + 1 < g.in_h {
+            g.in_w * g.in_pixel_stride
+        } else {
+            0
+        };
         RowCopy {
             isa: self.isa,
             src,
-            in_ps: self.job.geom.in_pixel_stride,
+            below,
+            in_ps: g.in_pixel_stride,
             lo,
             hi,
             tail: self.blocks.partial(self.b + NB - 1),
@@ -693,6 +712,9 @@ impl<'j, I: Simd, const K: usize, const S: usize, const D: usize, const NB: usiz
 pub(crate) struct RowCopy<I: Simd, const NB: usize> {
     isa: I,
     src: *const f32,
+    /// Elements from a pixel to the one a row below, whose blocks each pixel's copy
+    /// prefetches ([`Simd::prefetch_row_below`]); 0 on the input's last row: no prefetch.
+    below: usize,
     in_ps: usize,
     lo: usize,
     hi: usize,
@@ -726,6 +748,9 @@ impl<I: Simd, const NB: usize> RowCopy<I, NB> {
         unsafe {
             for j in from..to {
                 let p = self.src.add((j - self.lo) * self.in_ps);
+                if self.below != 0 {
+                    isa.prefetch_row_below(p.wrapping_add(self.below));
+                }
                 let d = self.dst.add(j * NB * lanes);
                 for k in 0..NB - 1 {
                     isa.store(d.add(k * lanes), isa.load(p.add(k * lanes)));

@@ -185,6 +185,12 @@ impl Simd for Avx2 {
             _mm256_castsi256_ps(_mm256_slli_epi32::<23>(e))
         }
     }
+    #[inline(always)]
+    fn prefetch_row_below(self, p: *const f32) {
+        // SAFETY: a prefetch neither faults nor reads memory architecturally, whatever the
+        // address; SSE is part of x86-64.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
 }
 
 /// Runs `job` with the AVX2 kernels.
