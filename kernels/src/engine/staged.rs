@@ -71,9 +71,10 @@
 //!   5×5 ran 210 µs with one or two copies of the data in rotation, 470–580 µs with four or
 //!   more, so that `mixconv`'s 8 MiB rotation read DRAM there): an earlier form of the copy's
 //!   prefetch (below), with T0 of the next output row's lines at each row as well
-//!   (28×28×256, speed example, 3–4 rounds alternating, several runs): with 8 MiB rotating 3×3 1.4–2.1×, 5×5 1.6–1.7×, 7×7
-//!   1.3–1.4×, 9×9 1.06–1.23× faster; with one copy, the data in L3, 3×3 0.84–0.89×, 5×5
-//!   0.66–0.88×, 7×7 0.96–0.98× (T1 and NTA hints about the same).
+//!   (28×28×256, speed example, 3–4 rounds alternating, several runs): with 8 MiB rotating
+//!   3×3 1.4–2.1×, 5×5 1.6–1.7×, 7×7 1.3–1.4×, 9×9 1.06–1.23× faster; with one copy, the
+//!   data in L3, 3×3 0.84–0.89×, 5×5 0.66–0.88×, 7×7 0.96–0.98× (T1 and NTA hints about
+//!   the same).
 //!
 //! Kept: AVX2's row copies prefetch (T0) each pixel's blocks one input row below, the row
 //! copied next ([`Simd::prefetch_row_below`]). The copy reads one block (or 2 or 4) of each
@@ -85,8 +86,8 @@
 //! M.2 (×96) 1.07–1.10× and 0.98–0.99×, S.8, S.9 1.20× and 1.02×, 28×28×256 5×5 and 7×7
 //! 1.21–1.23× and 1.00–1.02×; the MixNet S, M and L sums 1.04× and 1.00×. Two to four
 //! rows below and T1 ran about the same or a little less; the next pass's blocks of the
-//! same pixel 0.93–1.37× with 8 MiB rotating. Not AVX-512, whose prefetches of the rows to come ran
-//! 0.94–0.99× on Zen 4 (above), where AVX2's ran 1.00–1.04×.
+//! same pixel 0.93–1.37× with 8 MiB rotating. Not AVX-512, whose prefetches of the rows to
+//! come ran 0.94–0.99× on Zen 4 (above), where AVX2's ran 1.00–1.04×.
 
 use core::mem::MaybeUninit;
 
