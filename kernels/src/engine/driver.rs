@@ -117,7 +117,12 @@ pub(crate) unsafe fn run<
 /// Zen 3 host whose L3 kept some 5 MB of ours (2026-11-28, AVX2, `mixconv bench`, 3 rounds
 /// alternating, MixNet-S layers 1–4, 7 and 11), prefetch T0 of the next tile's newest input
 /// rows and output pixels, or of the next output row's at this tile's columns, ran 0.84–1.14×
-/// (that host's noise) while the staged path's prefetches gained there (`staged`).
+/// (that host's noise) while the staged path's prefetches gained there (`staged`). Again
+/// there in one process (runs alternating in batches of 5, 20–30 rounds), T0 at each
+/// stride-2 tile position of the input rows that the next (or next but one) output row reads
+/// first, all the group's lines: with 8 MiB rotating M.1 1.09–1.17×, L.1 1.04–1.06×, L.7
+/// 1.08×, S.3, L.3, L.15 and M.3 0.98–1.05×; with one copy of the data (M.1's and L.1's
+/// still larger than that L3 kept) M.1 1.11–1.16×, but L.3, S.3, L.7 and L.15 0.78–0.95×.
 ///
 /// # Safety
 /// As [`run`].
