@@ -120,9 +120,10 @@ pub(crate) unsafe fn run<
 /// (that host's noise) while the staged path's prefetches gained there (`staged`). Again
 /// there in one process (runs alternating in batches of 5, 20–30 rounds), T0 at each
 /// stride-2 tile position of the input rows that the next (or next but one) output row reads
-/// first, all the group's lines: with 8 MiB rotating M.1 1.09–1.17×, L.1 1.04–1.06×, L.7
-/// 1.08×, S.3, L.3, L.15 and M.3 0.98–1.05×; with one copy of the data (M.1's and L.1's
-/// still larger than that L3 kept) M.1 1.11–1.16×, but L.3, S.3, L.7 and L.15 0.78–0.95×.
+/// first, all the group's lines: with 8 MiB rotating M.1 1.09–1.17×, L.1 1.00–1.06×, L.7
+/// 1.08–1.09×, S.3, L.3, L.15 and M.3 0.98–1.05×; with one copy of the data (M.1's and
+/// L.1's still larger than that L3 kept) M.1 1.11–1.16×, but L.3, S.3, L.7 and L.15
+/// 0.78–0.95×.
 ///
 /// # Safety
 /// As [`run`].
