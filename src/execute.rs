@@ -6,6 +6,7 @@ use crate::plan::Plan;
 use crate::tasks::Task;
 
 /// Below this many multiply-adds per thread, waking another thread costs more than it saves.
+#[cfg(feature = "rayon")]
 const MIN_PART_MACS: u64 = 1 << 18;
 use mixconv_kernels::{Region, depthwise};
 use std::ops::Range;
@@ -57,26 +58,29 @@ impl Plan {
     ) -> Result<()> {
         check_len("input", &self.input_lens(), input.len())?;
         check_len("output", &self.output_lens(), output.len())?;
-        let threads = match threads_arg {
-            #[cfg(feature = "rayon")]
-            Threads::Current => rayon::current_num_threads(),
-            #[cfg(feature = "rayon")]
-            Threads::Pool(pool) => pool.current_num_threads(),
-            _ => 1,
-        };
         let (_, out_h, out_w, _) = self.output_dims();
         let pixels = 0..self.batch * out_h * out_w;
-        let total = self.pixel_cost(pixels.end);
-        let parts = threads.min((total / MIN_PART_MACS) as usize).max(1);
         #[cfg(feature = "rayon")]
-        if parts > 1 {
-            return match threads_arg {
-                Threads::Pool(pool) => {
-                    pool.install(|| self.run_parts(pixels, parts, input, output, 0))
-                }
-                _ => self.run_parts(pixels, parts, input, output, 0),
+        {
+            let threads = match threads_arg {
+                Threads::Current => rayon::current_num_threads(),
+                Threads::Pool(pool) => pool.current_num_threads(),
+                Threads::Single => 1,
             };
+            let total = self.pixel_cost(pixels.end);
+            let parts = threads.min((total / MIN_PART_MACS) as usize).max(1);
+            if parts > 1 {
+                return match threads_arg {
+                    Threads::Pool(pool) => {
+                        pool.install(|| self.run_parts(pixels, parts, input, output, 0))
+                    }
+                    _ => self.run_parts(pixels, parts, input, output, 0),
+                };
+            }
         }
+        // Without rayon every call runs on the calling thread.
+        #[cfg(not(feature = "rayon"))]
+        let _ = threads_arg;
         self.run_pixels(pixels, input, output, 0)
     }
 
@@ -185,6 +189,7 @@ impl Plan {
 
     /// The cost of the output pixels before pixel `pixel` (raster order over the batch),
     /// pixels of a row counted as equal shares of its cost.
+    #[cfg(feature = "rayon")]
     fn pixel_cost(&self, pixel: usize) -> u64 {
         let (out_h, out_w) = self.out_size;
         let prefix = &self.row_cost_prefix;
