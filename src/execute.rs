@@ -5,11 +5,12 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::tasks::Task;
 
+use mixconv_kernels::{Region, depthwise};
+use std::ops::Range;
+
 /// Below this many multiply-adds per thread, waking another thread costs more than it saves.
 #[cfg(feature = "rayon")]
 const MIN_PART_MACS: u64 = 1 << 18;
-use mixconv_kernels::{Region, depthwise};
-use std::ops::Range;
 
 /// Where [`Plan::run_with`] runs its tasks.
 #[derive(Clone, Copy, Debug)]
