@@ -2,7 +2,7 @@
 //! reference for one kernel `Geometry` (used when the kernels crate is called directly).
 #![allow(dead_code)]
 
-use mixconv::{Activation, Epilogue, Isa};
+use mixconv::{Activation, Epilogue};
 use mixconv_kernels::Geometry;
 
 /// A NaN whose exact bits mark output elements that nothing may write.
@@ -59,14 +59,6 @@ pub fn slope(activation: Activation) -> f32 {
 /// Tolerance of one output element whose `Σ|x·w| + |bias|` is `magnitude`.
 pub fn tolerance(magnitude: f32, activation: Activation) -> f32 {
     1e-5 * 4.0 * magnitude * slope(activation) + 1e-6
-}
-
-/// Whether `isa`'s engine implements `activation`. The TEMPORARY scalar stub of the kernels
-/// crate (microkernel name `stub_scalar`) does not apply SiLU or HardSwish; once the real
-/// engines are merged this is always true and every activation is tested on every ISA.
-pub fn engine_supports(isa: Isa, activation: Activation) -> bool {
-    let stub = mixconv_kernels::microkernel(isa, 3, 1, 1) == "stub_scalar";
-    !(stub && matches!(activation, Activation::Silu | Activation::HardSwish))
 }
 
 /// Per-channel-range check of `got` against `want` with magnitudes: every element of
