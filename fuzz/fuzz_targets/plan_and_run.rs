@@ -241,6 +241,7 @@ fuzz_target!(|case: Case| {
         reference::mixconv(&layer, &weights, shape, &input, &mut want)
             .expect("the reference runs what the plan runs");
         let magnitude = reference::magnitudes(&layer, &weights, shape, &input).expect("as above");
+        // The test suite's tolerance (tests/common: `tolerance`, `slope`).
         let slope = match activation {
             Activation::Silu => 1.1,
             Activation::HardSwish => 1.5,
