@@ -74,7 +74,19 @@
 //!   (28×28×256, speed example, 3–4 rounds alternating, several runs): with 8 MiB rotating
 //!   3×3 1.4–2.1×, 5×5 1.6–1.7×, 7×7 1.3–1.4×, 9×9 1.06–1.23× faster; with one copy, the
 //!   data in L3, 3×3 0.84–0.89×, 5×5 0.66–0.88×, 7×7 0.96–0.98× (T1 and NTA hints about
-//!   the same).
+//!   the same);
+//! - on a Zen 3 host (AVX2, 2026-12-07; speed example, 25 samples a variant alternating,
+//!   3 runs; an A/A pair there spread 0.91–1.11×), beside the kept prefetch: PREFETCHW of
+//!   the next output row's lines at each row (28×28×256 5×5 0.98–1.10×, 7×7 0.92–0.97×,
+//!   3×3 0.93–1.02×), and a prefetch of every line of a pixel's blocks rather than its
+//!   first (3×3 with four blocks a pixel 0.97–1.06×).
+//!
+//! Where AVX2 5×5 loses its time on that Zen 3 host (28×28×256, same runs, 8 MiB rotating or
+//! one copy of the data): the same tiles storing one sum a tile instead of their `W`
+//! outputs ran 1.12–1.33× faster (3×3 1.21–1.26×, 7×7 1.06–1.09×), without the row copies
+//! 1.13–1.42× (7×7 1.08–1.30×); the tile alone, repeated on an L1-resident window, runs at
+//! 88–92% of the FMA peak there (`tile.rs`). The output's and input's memory traffic, not
+//! the FMAs, holds 5×5 at 45–58% of the peak there in `mixconv bench` (7×7 54–74%).
 //!
 //! Kept: AVX2's row copies prefetch (T0) each pixel's blocks one input row below, the row
 //! copied next ([`Simd::prefetch_row_below`]). The copy reads one block (or 2 or 4) of each

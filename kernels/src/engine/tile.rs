@@ -247,6 +247,14 @@ impl BeforeRow for () {
 /// wide for 3×3, 5×5 and 7×7, the rows' last columns by single-row tiles; speed example,
 /// 3 rounds): 5×5 1.06–1.07×, 7×7 0.98–1.01×, 3×3 0.79–0.91×, mixes 0.93–1.03×.
 ///
+/// The column order itself is not the limit: on a Zen 3 host (2026-12-07) a stand-alone
+/// copy of this tile (AVX2, straight-line code, no spills), repeated on an L1-resident
+/// window so that successive tiles overlap as they do in a row, ran 5×5 at W = 10 at
+/// 88–92% of the FMA peak, at W = 7 83–85%, 7×7 at W = 8 86–88%, 3×3 at W = 8 88–94%. A
+/// skewed order there, each kernel row's last columns interleaved with the next row's
+/// first (two FMA wavefronts; the second row's weights as memory operands, each output's
+/// order kept), ran 5×5 53–61%, 7×7 78%, 3×3 47–53%: not the route.
+///
 /// `CHECKED`: input columns outside the input are skipped (no load, no FMA: exactly their
 /// padding taps); otherwise every column of the window must lie in the input.
 /// `TAIL`: the block is loaded and stored through `t.mask`.
