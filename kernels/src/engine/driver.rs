@@ -162,12 +162,19 @@ unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const 
                 (x, w, ix0, unchecked)
             };
             x = x0;
-            let at = TileAt { y, x, ix0, in_ps };
+            let at = TileAt {
+                job,
+                rows: &rows,
+                blocks,
+                ep,
+                y,
+                x,
+                ix0,
+                in_ps,
+            };
             // SAFETY: the tiles' `w` outputs from `x` are in the region, and they run
             // unchecked only when their whole input window is inside the input.
-            unsafe {
-                tiles_of_width::<I, K, S, D, WB>(isa, job, &rows, blocks, ep, &at, w, unchecked)
-            };
+            unsafe { tiles_of_width::<I, K, S, D, WB>(isa, &at, w, unchecked) };
             x += w;
         }
     }
@@ -344,30 +351,40 @@ unsafe fn block_io<I: Simd>(
     }
 }
 
-/// Where a direct row's tiles start: output `(y, x)`, input column `ix0`, the pixel stride.
-struct TileAt {
+/// Where a direct row's tiles start, for every block: output `(y, x)` of `job`, whose row
+/// has the valid kernel rows `rows`, input column `ix0`, the pixel stride `in_ps`.
+struct TileAt<'a, I: Simd> {
+    job: &'a Job<'a>,
+    rows: &'a ValidRows,
+    blocks: &'a Blocks<I>,
+    ep: &'a Ep<I>,
     y: usize,
     x: usize,
     ix0: isize,
     in_ps: usize,
 }
 
-impl TileAt {
+impl<I: Simd> TileAt<'_, I> {
     /// The tile of block `b` here.
     ///
     /// # Safety
     /// As [`block_io`]: `(y, x)` is in the region, `rows` are `y`'s valid rows, `b` a block.
     #[inline(always)]
-    unsafe fn block<I: Simd, const K: usize, const D: usize>(
-        &self,
-        isa: I,
-        job: &Job,
-        rows: &ValidRows,
-        blocks: &Blocks<I>,
-        b: usize,
-    ) -> TileIo<I> {
+    unsafe fn block<const K: usize, const D: usize>(&self, isa: I, b: usize) -> TileIo<I> {
         // SAFETY: forwarded from the caller.
-        let mut t = unsafe { block_io(isa, job, self.y, rows, b, self.x, blocks, K, D) };
+        let mut t = unsafe {
+            block_io(
+                isa,
+                self.job,
+                self.y,
+                self.rows,
+                b,
+                self.x,
+                self.blocks,
+                K,
+                D,
+            )
+        };
         t.ix0 = self.ix0;
         t.in_ps = self.in_ps;
         t
@@ -389,8 +406,7 @@ impl TileAt {
 /// tile (`block_io`, the epilogue's choice, stores of `n` outputs) is the lead.
 ///
 /// # Safety
-/// As [`tile`], for the tiles' first `w` outputs; `rows` are `at.y`'s valid rows.
-#[allow(clippy::too_many_arguments)]
+/// As [`tile`], for the tiles' first `w` outputs; `at.rows` are `at.y`'s valid rows.
 #[inline(always)]
 unsafe fn tiles_of_width<
     I: Simd,
@@ -400,11 +416,7 @@ unsafe fn tiles_of_width<
     const WB: usize,
 >(
     isa: I,
-    job: &Job,
-    rows: &ValidRows,
-    blocks: &Blocks<I>,
-    ep: &Ep<I>,
-    at: &TileAt,
+    at: &TileAt<I>,
     w: usize,
     unchecked: bool,
 ) {
@@ -412,24 +424,24 @@ unsafe fn tiles_of_width<
     unsafe {
         if w == WB {
             if unchecked {
-                each_block::<I, K, S, D, WB, false>(isa, job, rows, blocks, ep, at, w);
+                each_block::<I, K, S, D, WB, false>(isa, at, w);
             } else {
-                each_block::<I, K, S, D, WB, true>(isa, job, rows, blocks, ep, at, w);
+                each_block::<I, K, S, D, WB, true>(isa, at, w);
             }
         } else if const { WB > 7 } && w == 7 {
             // Only stride 1 runs 7-wide tiles unchecked: at stride 2 the unused copy made
             // LLVM compile the rest worse (28×28×240 stride 2 mix, AVX2: 45 → 55 µs).
             if S == 1 && unchecked {
-                each_block::<I, K, S, D, 7, false>(isa, job, rows, blocks, ep, at, w);
+                each_block::<I, K, S, D, 7, false>(isa, at, w);
             } else {
-                each_block::<I, K, S, D, 7, true>(isa, job, rows, blocks, ep, at, w);
+                each_block::<I, K, S, D, 7, true>(isa, at, w);
             }
         } else if const { WB > 4 } && w == 4 {
-            each_block::<I, K, S, D, 4, true>(isa, job, rows, blocks, ep, at, w);
+            each_block::<I, K, S, D, 4, true>(isa, at, w);
         } else if const { WB > 2 } && w == 2 {
-            each_block::<I, K, S, D, 2, true>(isa, job, rows, blocks, ep, at, w);
+            each_block::<I, K, S, D, 2, true>(isa, at, w);
         } else {
-            each_block::<I, K, S, D, 1, true>(isa, job, rows, blocks, ep, at, w);
+            each_block::<I, K, S, D, 1, true>(isa, at, w);
         }
     }
 }
@@ -448,46 +460,35 @@ unsafe fn each_block<
     const CHECKED: bool,
 >(
     isa: I,
-    job: &Job,
-    rows: &ValidRows,
-    blocks: &Blocks<I>,
-    ep: &Ep<I>,
-    at: &TileAt,
+    at: &TileAt<I>,
     n: usize,
 ) {
+    let ep = at.ep;
     if I::FREE_MASKS {
-        for b in 0..blocks.count {
+        for b in 0..at.blocks.count {
             // SAFETY: `b` is a block; the rest is forwarded from the caller.
             unsafe {
-                let t = at.block::<I, K, D>(isa, job, rows, blocks, b);
+                let t = at.block::<K, D>(isa, b);
                 tile::<I, K, S, D, W, CHECKED, true>(isa, &t, ep, n, &mut ());
             }
         }
         return;
     }
-    // The whole blocks in a loop of their own, then the partial ones (only the first and
-    // the last can be): with the masked tile in the same loop, LLVM gave AVX2's 7×7 tiles
-    // worse registers (14×14×90, last block of 2 lanes: 0.88–0.93×).
-    let last = blocks.count - 1;
-    let (first, end) = (
-        blocks.partial(0) as usize,
-        last + !blocks.partial(last) as usize,
-    );
-    for b in first..end.max(first) {
+    // The whole blocks in a loop of their own, then the partial ones: with the masked tile
+    // in the same loop, LLVM gave AVX2's 7×7 tiles worse registers (14×14×90, last block
+    // of 2 lanes: 0.88–0.93×).
+    for b in at.blocks.whole() {
         // SAFETY: `b` is a block; the rest is forwarded from the caller.
         unsafe {
-            let t = at.block::<I, K, D>(isa, job, rows, blocks, b);
+            let t = at.block::<K, D>(isa, b);
             tile::<I, K, S, D, W, CHECKED, false>(isa, &t, ep, n, &mut ());
         }
     }
-    let ends = [0, last];
-    for &b in &ends[..1 + (last > 0) as usize] {
-        if blocks.partial(b) {
-            // SAFETY: `b` is a block; the rest is forwarded from the caller.
-            unsafe {
-                let t = at.block::<I, K, D>(isa, job, rows, blocks, b);
-                tile::<I, K, S, D, W, CHECKED, true>(isa, &t, ep, n, &mut ());
-            }
+    for b in at.blocks.partials() {
+        // SAFETY: `b` is a block; the rest is forwarded from the caller.
+        unsafe {
+            let t = at.block::<K, D>(isa, b);
+            tile::<I, K, S, D, W, CHECKED, true>(isa, &t, ep, n, &mut ());
         }
     }
 }
@@ -586,6 +587,21 @@ impl<I: Simd> Blocks<I> {
     #[inline(always)]
     pub fn partial(&self, b: usize) -> bool {
         (b == 0 && self.lead > 0) || (b + 1 == self.count && self.end < I::LANES)
+    }
+
+    /// The blocks that hold `LANES` of the group's channels: a range, as only the first and
+    /// the last block can hold fewer.
+    #[inline(always)]
+    pub fn whole(&self) -> core::ops::Range<usize> {
+        let first = self.partial(0) as usize;
+        first..(self.count - self.partial(self.count - 1) as usize).max(first)
+    }
+
+    /// The other blocks (the first, the last, both or none), in order.
+    #[inline(always)]
+    pub fn partials(&self) -> impl Iterator<Item = usize> {
+        let whole = self.whole();
+        (0..whole.start).chain(whole.end..self.count)
     }
 
     /// Lane 0 of block `b` in the pixel whose group channels start at `p` (for block 0 with
