@@ -125,6 +125,14 @@ pub(crate) unsafe fn run<
 /// L.1's still larger than that L3 kept) M.1 1.11–1.16×, but L.3, S.3, L.7 and L.15
 /// 0.78–0.95×.
 ///
+/// Tried and reverted: choosing the tile width once per tile position for all channel
+/// blocks, and running whole blocks in their own loop before the partial ones (commit
+/// 34b905f). Zen 3, AVX2: mean 1.01×, 112×112×16 3×3 1.06–1.22×. Intel Xeon (family 6
+/// model 207), 45 single-group 3×3–7×7 layers at stride 1 and 2, data in L1/L2: geomean
+/// 0.78× AVX-512 and 0.90–0.91× AVX2, down to 0.47× (28×28×240 5×5). The control, a second
+/// copy of this code, ran 0.94–0.98×. Measured in one process, variants alternating,
+/// 80–150 samples, two orders.
+///
 /// # Safety
 /// As [`run`].
 #[inline(always)]
@@ -162,19 +170,22 @@ unsafe fn direct<I: Simd, const K: usize, const S: usize, const D: usize, const 
                 (x, w, ix0, unchecked)
             };
             x = x0;
-            let at = TileAt {
-                job,
-                rows: &rows,
-                blocks,
-                ep,
-                y,
-                x,
-                ix0,
-                in_ps,
-            };
-            // SAFETY: the tiles' `w` outputs from `x` are in the region, and they run
-            // unchecked only when their whole input window is inside the input.
-            unsafe { tiles_of_width::<I, K, S, D, WB>(isa, &at, w, unchecked) };
+            for b in 0..blocks.count {
+                let partial = blocks.partial(b);
+                // SAFETY: `block_io` gets a row, block and column of the region.
+                let mut t = unsafe { block_io(isa, job, y, &rows, b, x, blocks, K, D) };
+                t.ix0 = ix0;
+                t.in_ps = in_ps;
+                // SAFETY: the tile's `w` outputs from `x` are in the region, and it runs
+                // unchecked only when its whole input window is inside the input.
+                unsafe {
+                    if partial || I::FREE_MASKS {
+                        tile_of_width::<I, K, S, D, WB, true>(isa, &t, ep, w, unchecked)
+                    } else {
+                        tile_of_width::<I, K, S, D, WB, false>(isa, &t, ep, w, unchecked)
+                    }
+                }
+            }
             x += w;
         }
     }
@@ -351,72 +362,23 @@ unsafe fn block_io<I: Simd>(
     }
 }
 
-/// Where a direct row's tiles start, for every block: output `(y, x)` of `job`, whose row
-/// has the valid kernel rows `rows`, input column `ix0`, the pixel stride `in_ps`.
-struct TileAt<'a, I: Simd> {
-    job: &'a Job<'a>,
-    rows: &'a ValidRows,
-    blocks: &'a Blocks<I>,
-    ep: &'a Ep<I>,
-    y: usize,
-    x: usize,
-    ix0: isize,
-    in_ps: usize,
-}
-
-impl<I: Simd> TileAt<'_, I> {
-    /// The tile of block `b` here.
-    ///
-    /// # Safety
-    /// As [`block_io`]: `(y, x)` is in the region, `rows` are `y`'s valid rows, `b` a block.
-    #[inline(always)]
-    unsafe fn block<const K: usize, const D: usize>(&self, isa: I, b: usize) -> TileIo<I> {
-        // SAFETY: forwarded from the caller.
-        let mut t = unsafe {
-            block_io(
-                isa,
-                self.job,
-                self.y,
-                self.rows,
-                b,
-                self.x,
-                self.blocks,
-                K,
-                D,
-            )
-        };
-        t.ix0 = self.ix0;
-        t.in_ps = self.in_ps;
-        t
-    }
-}
-
-/// Runs every channel block's tile `w` outputs wide (`WB`, 7, 4, 2 or 1) at `at`,
-/// unchecked only if `unchecked` (and `w` is `WB` or 7): the width is chosen once for all
-/// blocks, and the whole blocks run in a loop of their own ([`each_block`]).
-///
-/// Measured on a Zen 3 host (AVX2, 2026-12-07) against choosing the width and the masked
-/// tile block by block (single groups of 16 to 396 channels on 7×7 to 112×112 inputs,
-/// data in L2 or L3, 300 samples a variant alternating, three runs): 112×112×16 3×3
-/// (MixNet-S layer 0's shape) 1.06–1.22× faster; the other layers of 3×3 to 7×7, stride 1
-/// and 2, 0.89–1.08×, mean 1.01, as the staged 3×3 layers, whose code did not change
-/// (0.88–1.13×, mean 1.015): no gain beside that host's noise. 12% fewer instructions on
-/// 28×28×16 5×5 without padding (callgrind), where a stand-alone loop of the same tiles
-/// (for each row, tile, block; plain stores) still ran 1.07–1.2× faster: what is left per
-/// tile (`block_io`, the epilogue's choice, stores of `n` outputs) is the lead.
+/// Runs the tile `w` outputs wide (`WB`, 7, 4, 2 or 1), unchecked only if `unchecked`
+/// (and `w` is `WB` or 7).
 ///
 /// # Safety
-/// As [`tile`], for the tiles' first `w` outputs; `at.rows` are `at.y`'s valid rows.
+/// As [`tile`], for `t`'s first `w` outputs.
 #[inline(always)]
-unsafe fn tiles_of_width<
+unsafe fn tile_of_width<
     I: Simd,
     const K: usize,
     const S: usize,
     const D: usize,
     const WB: usize,
+    const TAIL: bool,
 >(
     isa: I,
-    at: &TileAt<I>,
+    t: &TileIo<I>,
+    ep: &Ep<I>,
     w: usize,
     unchecked: bool,
 ) {
@@ -424,71 +386,24 @@ unsafe fn tiles_of_width<
     unsafe {
         if w == WB {
             if unchecked {
-                each_block::<I, K, S, D, WB, false>(isa, at, w);
+                tile::<I, K, S, D, WB, false, TAIL>(isa, t, ep, w, &mut ());
             } else {
-                each_block::<I, K, S, D, WB, true>(isa, at, w);
+                tile::<I, K, S, D, WB, true, TAIL>(isa, t, ep, w, &mut ());
             }
         } else if const { WB > 7 } && w == 7 {
             // Only stride 1 runs 7-wide tiles unchecked: at stride 2 the unused copy made
             // LLVM compile the rest worse (28×28×240 stride 2 mix, AVX2: 45 → 55 µs).
             if S == 1 && unchecked {
-                each_block::<I, K, S, D, 7, false>(isa, at, w);
+                tile::<I, K, S, D, 7, false, TAIL>(isa, t, ep, w, &mut ());
             } else {
-                each_block::<I, K, S, D, 7, true>(isa, at, w);
+                tile::<I, K, S, D, 7, true, TAIL>(isa, t, ep, w, &mut ());
             }
         } else if const { WB > 4 } && w == 4 {
-            each_block::<I, K, S, D, 4, true>(isa, at, w);
+            tile::<I, K, S, D, 4, true, TAIL>(isa, t, ep, w, &mut ());
         } else if const { WB > 2 } && w == 2 {
-            each_block::<I, K, S, D, 2, true>(isa, at, w);
+            tile::<I, K, S, D, 2, true, TAIL>(isa, t, ep, w, &mut ());
         } else {
-            each_block::<I, K, S, D, 1, true>(isa, at, w);
-        }
-    }
-}
-
-/// Runs the `W`-wide tile of every channel block at `at`, storing its first `n` outputs.
-///
-/// # Safety
-/// As [`tiles_of_width`].
-#[inline(always)]
-unsafe fn each_block<
-    I: Simd,
-    const K: usize,
-    const S: usize,
-    const D: usize,
-    const W: usize,
-    const CHECKED: bool,
->(
-    isa: I,
-    at: &TileAt<I>,
-    n: usize,
-) {
-    let ep = at.ep;
-    if I::FREE_MASKS {
-        for b in 0..at.blocks.count {
-            // SAFETY: `b` is a block; the rest is forwarded from the caller.
-            unsafe {
-                let t = at.block::<K, D>(isa, b);
-                tile::<I, K, S, D, W, CHECKED, true>(isa, &t, ep, n, &mut ());
-            }
-        }
-        return;
-    }
-    // The whole blocks in a loop of their own, then the partial ones: with the masked tile
-    // in the same loop, LLVM gave AVX2's 7×7 tiles worse registers (14×14×90, last block
-    // of 2 lanes: 0.88–0.93×).
-    for b in at.blocks.whole() {
-        // SAFETY: `b` is a block; the rest is forwarded from the caller.
-        unsafe {
-            let t = at.block::<K, D>(isa, b);
-            tile::<I, K, S, D, W, CHECKED, false>(isa, &t, ep, n, &mut ());
-        }
-    }
-    for b in at.blocks.partials() {
-        // SAFETY: `b` is a block; the rest is forwarded from the caller.
-        unsafe {
-            let t = at.block::<K, D>(isa, b);
-            tile::<I, K, S, D, W, CHECKED, true>(isa, &t, ep, n, &mut ());
+            tile::<I, K, S, D, 1, true, TAIL>(isa, t, ep, w, &mut ());
         }
     }
 }
@@ -587,21 +502,6 @@ impl<I: Simd> Blocks<I> {
     #[inline(always)]
     pub fn partial(&self, b: usize) -> bool {
         (b == 0 && self.lead > 0) || (b + 1 == self.count && self.end < I::LANES)
-    }
-
-    /// The blocks that hold `LANES` of the group's channels: a range, as only the first and
-    /// the last block can hold fewer.
-    #[inline(always)]
-    pub fn whole(&self) -> core::ops::Range<usize> {
-        let first = self.partial(0) as usize;
-        first..(self.count - self.partial(self.count - 1) as usize).max(first)
-    }
-
-    /// The other blocks (the first, the last, both or none), in order.
-    #[inline(always)]
-    pub fn partials(&self) -> impl Iterator<Item = usize> {
-        let whole = self.whole();
-        (0..whole.start).chain(whole.end..self.count)
     }
 
     /// Lane 0 of block `b` in the pixel whose group channels start at `p` (for block 0 with
