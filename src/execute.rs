@@ -49,8 +49,9 @@ impl Plan {
 
     /// [`Plan::run`] with the threads to use. Results are bit-identical whatever the threads:
     /// every output element sums the same taps in the same order, whichever task, tile or
-    /// thread computes it. On one thread each image runs in one call per group; on more, the
-    /// plan's [`Plan::tasks`] are shared out.
+    /// thread computes it. On one thread each image runs band by band ([`Plan::band_rows`]),
+    /// every group over a band before the next; on more, the plan's [`Plan::tasks`] are
+    /// shared out.
     pub fn run_with(
         &self,
         input: &[f32],
@@ -204,7 +205,8 @@ impl Plan {
     }
 
     /// Runs output pixels `pixels` (raster order over the batch) on the calling thread: per
-    /// image, at most a partial first row, a band of whole rows and a partial last row.
+    /// image, at most a partial first row, bands of whole rows ([`Plan::band_rows`], every
+    /// group over a band before the next band) and a partial last row.
     fn run_pixels(
         &self,
         pixels: Range<usize>,
@@ -233,8 +235,11 @@ impl Plan {
                     y0
                 };
                 let full_end = if x1 + 1 < out_w { y1 } else { y1 + 1 };
-                if full_start < full_end {
-                    run(full_start..full_end, 0..out_w)?;
+                let mut y = full_start;
+                while y < full_end {
+                    let band_end = (y + self.band_rows).min(full_end);
+                    run(y..band_end, 0..out_w)?;
+                    y = band_end;
                 }
                 if x1 + 1 < out_w {
                     run(y1..y1 + 1, 0..x1 + 1)?;

@@ -25,6 +25,7 @@
 //! ```
 
 mod aligned;
+mod bands;
 pub mod bench;
 mod error;
 mod execute;

@@ -29,6 +29,11 @@ fn layers() -> Vec<(MixConv, Shape)> {
             Shape::new(1, 14, 14),
         ),
         (MixConv::new(1536, &[3, 5, 7, 9]), Shape::new(1, 7, 7)),
+        // Banded (`Plan::band_rows`): 3 output rows a band.
+        (
+            MixConv::new(200, &[3, 5, 7]).stride(2),
+            Shape::new(1, 61, 96),
+        ),
         (MixConv::new(96, &[3]).stride(2), Shape::new(2, 56, 56)),
         (
             MixConv::new(64, &[11]).stride(2),
@@ -65,6 +70,9 @@ fn every_thread_count_and_task_order_gives_the_same_bits() {
             let weights = Weights::hwc(groups).with_bias(values(layer.channels(), 99));
             let plan = Plan::new(&layer, &weights, shape, isa).unwrap();
             assert!(plan.tasks().len() > 1, "layer {i} should be cut into tasks");
+            if i == 3 {
+                assert_eq!(plan.band_rows(), 3, "layer {i} should run in bands");
+            }
             let input = values(plan.input_len(), 7 + i as u64);
             let run = |threads: Threads| {
                 let mut out = vec![f32::from_bits(0x7fc0_dead); plan.output_len()];

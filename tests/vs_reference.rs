@@ -741,6 +741,44 @@ fn mixnet_shaped_groups_fall_mid_vector() {
 }
 
 #[test]
+fn banded_plans_match_the_reference() {
+    // Inputs whose rows fill a band's bytes (`Plan::band_rows`) before the image ends: every
+    // group runs band by band, the bands' first and last rows at the input's top and bottom
+    // borders, groups starting mid-vector.
+    for (channels, kernels, stride, h, w) in [
+        (200, &[3, 5, 7][..], 2, 61, 96),
+        (1000, &[3, 5, 7, 9][..], 1, 23, 40),
+    ] {
+        let mut case = Case::simple(channels, kernels, h, w);
+        case.stride = stride;
+        case.batch = 2;
+        case.activation = Activation::Silu;
+        let plan = Plan::new(
+            &case.layer(),
+            &Weights::hwc(
+                case.layer()
+                    .group_channels()
+                    .unwrap()
+                    .iter()
+                    .zip(kernels)
+                    .map(|(c, k)| vec![0.0; k * k * c])
+                    .collect(),
+            ),
+            case.shape(),
+            mixconv::Isa::Portable,
+        )
+        .unwrap();
+        let out_h = plan.output_dims().1;
+        assert!(
+            (2..out_h).contains(&plan.band_rows()) && !out_h.is_multiple_of(plan.band_rows()),
+            "{channels} channels: bands of {} of {out_h} rows",
+            plan.band_rows()
+        );
+        assert_case(&case);
+    }
+}
+
+#[test]
 fn kernels_larger_than_the_map() {
     // 9×9 on 7×7: no output pixel sees the whole window.
     let case = Case::simple(20, &[9], 7, 7);

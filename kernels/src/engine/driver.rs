@@ -109,11 +109,11 @@ pub(crate) unsafe fn run<
 /// reads first (all the group's lines): into L1 one row ahead, AVX2 0.82–0.96×; into L2 two
 /// rows ahead, AVX2 0.85–1.00×, AVX-512 (one round) 0.94–1.04×; within a tile, of the lines
 /// the block after next reads (AVX2, each even block; 3 rounds): 3×3 0.91–0.96×, 5×5 and 7×7
-/// 0.81–0.92×, mixes 0.87–0.98×. Nor, on one thread, rows in
-/// bands of 8 or 16 with every group run on a band before the next (so that a band's input
-/// stays in L2; `Plan::run` runs each group over the whole image): CLI, 3 rounds, MixNet-L
-/// layer 1 (112×112×192 stride 2) 0.98–1.09× (band of 16: 1.03–1.09×), layers M.1, L.3 and
-/// S.1 0.85–1.11×: little beside this host's noise, not worth a second order of work. On a
+/// 0.81–0.92×, mixes 0.87–0.98×. Rows in bands of 8 or 16 with every group run on a band
+/// before the next (so that a band's input stays in L2): CLI, 3 rounds, MixNet-L layer 1
+/// (112×112×192 stride 2) 0.98–1.09× (band of 16: 1.03–1.09×), layers M.1, L.3 and S.1
+/// 0.85–1.11×, little beside that host's noise; on an Intel Xeon host they gained 1.1–1.3×
+/// and `Plan::run` now runs large multi-group inputs in bands (`mixconv::bands`). On a
 /// Zen 3 host whose L3 kept some 5 MB of ours (2026-11-28, AVX2, `mixconv bench`, 3 rounds
 /// alternating, MixNet-S layers 1–4, 7 and 11), prefetch T0 of the next tile's newest input
 /// rows and output pixels, or of the next output row's at this tile's columns, ran 0.84–1.14×
