@@ -16,9 +16,12 @@
 //!   so bands hold as many rows as [`BAND_INPUT_BYTES`] allows, and small inputs run whole.
 //! - these bands against whole images (two builds, 3 rounds, twice): AVX-512 M.1
 //!   1.29–1.31×, L.1 1.22–1.24×, M.3 1.19–1.20×, L.3 1.17–1.19×, S.3 1.09–1.11×; AVX2 M.1
-//!   1.25–1.26×, L.1 1.29×, M.3 and L.3 1.12–1.13×, S.3 1.05–1.07×. MixNet sums of the layers' minima, AVX-512:
-//!   S 1.24–1.27 → 1.24–1.25 ms, M 2.05 → 1.85–1.86, L 3.09–3.14 → 2.83–2.84; AVX2: S
-//!   1.61–1.68 → 1.60–1.62, M 2.70–2.79 → 2.50–2.52, L 3.91–3.92 → 3.55–3.57.
+//!   1.25–1.26×, L.1 1.29×, M.3 and L.3 1.12–1.13×, S.3 1.05–1.07×. MixNet sums of the
+//!   layers' minima, AVX-512: S 1.24–1.27 → 1.24–1.25 ms, M 2.05 → 1.85–1.86, L 3.09–3.14
+//!   → 2.83–2.84; AVX2: S 1.61–1.68 → 1.60–1.62, M 2.70–2.79 → 2.50–2.52, L 3.91–3.92 →
+//!   3.55–3.57. Layers whose plans did not change ran 0.94–1.04× in the first run, and in
+//!   the second AVX2 single-group layers up to 1.32×: noise or code layout, as their code
+//!   did not change.
 //!
 //! On Zen 4 (AVX2 and AVX-512) bands of 8 or 16 rows ran MixNet-L layer 1 0.98–1.09×, no
 //! gain beyond noise there.
