@@ -216,6 +216,7 @@ impl Plan {
     ) -> Result<()> {
         let (out_h, out_w) = self.out_size;
         let per_image = out_h * out_w;
+        let band_rows = self.band_rows();
         let mut first = pixels.start;
         while first < pixels.end {
             let batch = first / per_image;
@@ -237,7 +238,7 @@ impl Plan {
                 let full_end = if x1 + 1 < out_w { y1 } else { y1 + 1 };
                 let mut y = full_start;
                 while y < full_end {
-                    let band_end = (y + self.band_rows).min(full_end);
+                    let band_end = (y + band_rows).min(full_end);
                     run(y..band_end, 0..out_w)?;
                     y = band_end;
                 }

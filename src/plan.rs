@@ -43,8 +43,6 @@ pub struct Plan {
     pub(crate) tasks: Vec<Task>,
     /// Cost of output rows `0..y` of one image, for `y` in `0..=out_h`.
     pub(crate) row_cost_prefix: Vec<u64>,
-    /// Output rows that every group runs in turn before the next rows ([`crate::bands`]).
-    pub(crate) band_rows: usize,
     input_lens: RangeInclusive<usize>,
     output_lens: RangeInclusive<usize>,
 }
@@ -120,13 +118,6 @@ impl Plan {
             groups: Vec::with_capacity(groups.len()),
             tasks: Vec::new(),
             row_cost_prefix: Vec::new(),
-            band_rows: crate::bands::band_rows(
-                groups.len(),
-                layer.stride_value(),
-                (shape.height, shape.width),
-                in_pixel_stride,
-                out_size.0,
-            ),
             input_lens,
             output_lens,
         };
@@ -209,7 +200,13 @@ impl Plan {
     /// whole rows: the whole image for one group or a small input, else bands whose input
     /// rows stay in L2, so that one group's input lines are still cached for the next.
     pub fn band_rows(&self) -> usize {
-        self.band_rows
+        crate::bands::band_rows(
+            self.groups.len(),
+            self.stride,
+            self.in_size,
+            self.in_pixel_stride,
+            self.out_size.0,
+        )
     }
 
     /// Output (batch, height, width, channels).
@@ -294,7 +291,7 @@ impl fmt::Display for Plan {
             f,
             "  {} task(s) of about equal cost (threads take whole tasks); bands of {} output row(s), every group in turn",
             self.tasks.len(),
-            self.band_rows
+            self.band_rows()
         )?;
         for (i, g) in self.groups.iter().enumerate() {
             let r = &g.group;

@@ -18,6 +18,9 @@ fn values(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// The index in [`layers`] of the layer that runs in bands of 3 output rows.
+const BANDED: usize = 3;
+
 fn layers() -> Vec<(MixConv, Shape)> {
     vec![
         (
@@ -29,7 +32,7 @@ fn layers() -> Vec<(MixConv, Shape)> {
             Shape::new(1, 14, 14),
         ),
         (MixConv::new(1536, &[3, 5, 7, 9]), Shape::new(1, 7, 7)),
-        // Banded (`Plan::band_rows`): 3 output rows a band.
+        // `BANDED` (`Plan::band_rows`): 3 output rows a band.
         (
             MixConv::new(200, &[3, 5, 7]).stride(2),
             Shape::new(1, 61, 96),
@@ -70,7 +73,7 @@ fn every_thread_count_and_task_order_gives_the_same_bits() {
             let weights = Weights::hwc(groups).with_bias(values(layer.channels(), 99));
             let plan = Plan::new(&layer, &weights, shape, isa).unwrap();
             assert!(plan.tasks().len() > 1, "layer {i} should be cut into tasks");
-            if i == 3 {
+            if i == BANDED {
                 assert_eq!(plan.band_rows(), 3, "layer {i} should run in bands");
             }
             let input = values(plan.input_len(), 7 + i as u64);
