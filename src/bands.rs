@@ -24,7 +24,10 @@
 //!   did not change.
 //!
 //! On Zen 4 (AVX2 and AVX-512) bands of 8 or 16 rows ran MixNet-L layer 1 0.98–1.09×, no
-//! gain beyond noise there.
+//! gain beyond noise there. These bands on Zen 4 (1 MiB L2, 2026-12-07; `mixconv bench
+//! --layer L`, whole images, these bands and bands of 256 KiB alternating, 10 rounds,
+//! minima): S.3, M.1, M.3, L.1, L.3 0.98–1.06× over whole images on both ISAs, 256 KiB the
+//! same (0.97–1.03×): neutral there, kept for the Intel gain.
 //!
 //! Single-group plans run whole images: nothing is shared between their calls.
 
