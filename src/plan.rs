@@ -155,7 +155,12 @@ impl Plan {
                 staged: mixconv_kernels::staged(isa, &geometry)
                     && packed.iter().all(|w| w.is_finite()),
                 group,
-                microkernel: mixconv_kernels::kernel_for(isa, &geometry),
+                microkernel: mixconv_kernels::microkernel(
+                    isa,
+                    group.kernel,
+                    plan.stride,
+                    group.dilation,
+                ),
                 interior_rows: interior(
                     shape.height,
                     out_size.0,

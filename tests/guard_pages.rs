@@ -223,8 +223,7 @@ fn configs() -> Vec<Config> {
                 batch: 1 + n % 2,
                 h: [2, 5, 9, 14][n % 4],
                 w: widths[n % widths.len()],
-                // 0: a dense input, whose single groups fill their pixels (AVX2's 3×3
-                // stride-2 pixel tiles).
+                // 0: a dense input, whose single groups fill their pixels.
                 in_extra: [3, 0, 16, 5][n % 4],
                 out_extra: [2, 7, 1, 16][n % 4],
                 activation: Activation::ALL[n % 5],

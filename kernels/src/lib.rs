@@ -117,54 +117,6 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
     })
 }
 
-/// The name of the microkernel [`depthwise`] runs for this geometry: [`microkernel`]'s,
-/// or, where AVX2 runs pixel tiles ([`pixel_tiles`]), `avx2_k3s2_64c1w` (64 channels × 1
-/// output).
-///
-/// ```
-/// use mixconv_kernels::{Geometry, Isa, kernel_for};
-/// let g = Geometry {
-///     batch: 1, in_h: 112, in_w: 112, out_h: 56, out_w: 56, kernel: 3, dilation: 1,
-///     stride: 2, pad_top: 1, pad_left: 1, channels: 96, in_channel_offset: 0,
-///     in_pixel_stride: 96, out_channel_offset: 0, out_pixel_stride: 96,
-/// };
-/// assert_eq!(kernel_for(Isa::Avx2, &g), "avx2_k3s2_64c1w");
-/// assert_eq!(kernel_for(Isa::Avx512, &g), "avx512_k3s2_16c7w");
-/// ```
-pub fn kernel_for(isa: Isa, geom: &Geometry) -> &'static str {
-    if pixel_tiles(isa, geom) {
-        engine::pixel_tiles::NAME
-    } else {
-        microkernel(isa, geom.kernel, geom.stride, geom.dilation)
-    }
-}
-
-/// Whether [`depthwise`] runs this geometry with pixel tiles: one output pixel × up to 8
-/// channel blocks, each input pixel's blocks read together, so that the input is read in
-/// address order. AVX2's 3×3 kernel at stride 2 (dilation 1) takes them where the group
-/// fills its input pixels (a layer of one group). On a Zen 3 host whose input came from
-/// memory, MixNet-S layer 1 (112×112×96) ran 2.6× faster than with the direct tiles.
-///
-/// ```
-/// use mixconv_kernels::{Geometry, Isa, pixel_tiles};
-/// let g = Geometry {
-///     batch: 1, in_h: 112, in_w: 112, out_h: 56, out_w: 56, kernel: 3, dilation: 1,
-///     stride: 2, pad_top: 1, pad_left: 1, channels: 96, in_channel_offset: 0,
-///     in_pixel_stride: 96, out_channel_offset: 0, out_pixel_stride: 96,
-/// };
-/// assert!(pixel_tiles(Isa::Avx2, &g));
-/// assert!(!pixel_tiles(Isa::Avx512, &g) && !pixel_tiles(Isa::Portable, &g));
-/// // A group of a mix (other groups' channels in its pixels) runs the direct tiles.
-/// let mix = Geometry { channels: 48, in_pixel_stride: 144, ..g };
-/// assert!(!pixel_tiles(Isa::Avx2, &mix));
-/// ```
-pub fn pixel_tiles(isa: Isa, geom: &Geometry) -> bool {
-    let (k, s, d) = (geom.kernel, geom.stride, geom.dilation);
-    job::check_geometry(geom).is_ok()
-        && specialized_name(isa, k, s, d).is_some()
-        && engine::pixel_tiles::chosen(geom, k, s, d, isa.lanes(), isa.registers())
-}
-
 /// Whether [`depthwise`] runs this geometry (any region of it) through the staged path: the
 /// group's input rows copied, zero-padded, into a ring of L1-resident rows per channel block
 /// before the tiles read them, rather than read in place. Taken by specialized stride-1

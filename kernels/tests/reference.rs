@@ -7,7 +7,7 @@
 
 use mixconv_kernels::{
     Activation, Epilogue, Geometry, Isa, KernelError, Region, SPECIALIZED, depthwise, microkernel,
-    pixel_tiles, staged, staged_blocks,
+    staged, staged_blocks,
 };
 
 /// A deterministic xorshift generator.
@@ -94,8 +94,6 @@ struct Case {
     offset: Option<usize>,
     /// Which path `depthwise` must take, if the case is about one.
     staged: Option<bool>,
-    /// Whether `depthwise` must run pixel tiles, if the case is about them.
-    pixel_tiles: Option<bool>,
 }
 
 impl Case {
@@ -121,7 +119,6 @@ impl Case {
             in_stride: 0,
             offset: None,
             staged: None,
-            pixel_tiles: None,
         }
     }
 }
@@ -202,9 +199,6 @@ fn run_case(isa: Isa, case: &Case, rng: &mut Rng) -> usize {
     let first = ((batch - 1) * case.out_h * case.out_w + r0 * case.out_w + c0) * out_ps;
     if let Some(want) = case.staged {
         assert_eq!(staged(isa, &g), want, "{isa} {case:?}: staged path");
-    }
-    if let Some(want) = case.pixel_tiles {
-        assert_eq!(pixel_tiles(isa, &g), want, "{isa} {case:?}: pixel tiles");
     }
     let result = if case.sub_slice {
         depthwise(
@@ -355,7 +349,6 @@ fn sweep(kernels: &[(usize, usize, usize)], seed: u64) {
                         in_stride: 0,
                         offset: None,
                         staged: None,
-                        pixel_tiles: None,
                     };
                     run_case(isa, &case, &mut rng);
                     cases += 1;
@@ -483,12 +476,11 @@ fn avx2_3x3_maps_14_to_56_wide_run_staged_and_match_reference() {
     }
 }
 
-/// AVX2's 3×3 kernel at stride 2 runs pixel tiles (one output × up to 8 blocks) on groups
-/// that fill their input pixels: one run of blocks or several, the last one shorter or
-/// partial, odd and even sizes, padding on each side, sub-regions, sub-slices, epilogues;
-/// a group that shares its pixels runs the direct tiles.
+/// AVX2's 3×3 kernel at stride 2 on groups that fill their input pixels and on one that
+/// shares them: 1 to 17 channel blocks, the last one partial or whole, odd and even sizes,
+/// padding on each side, sub-regions, sub-slices, epilogues.
 #[test]
-fn avx2_3x3_stride_2_pixel_tiles_match_reference() {
+fn avx2_3x3_stride_2_matches_reference() {
     if !Isa::Avx2.is_available() {
         return;
     }
@@ -516,7 +508,6 @@ fn avx2_3x3_stride_2_pixel_tiles_match_reference() {
             sub_slice: i % 3 == 2,
             in_stride: if fills { c } else { c + 48 },
             offset: Some(if fills { 0 } else { 16 }),
-            pixel_tiles: Some(fills),
             ..same
         };
         run_case(Isa::Avx2, &case, &mut rng);

@@ -1,7 +1,7 @@
 //! The loops around the microkernels. Specialized kernels: for each output row, for each
 //! column tile, for each channel block (a tile's input window stays cached across its
-//! blocks and the output is written pixel by pixel), unless the job runs [`staged`], AVX2's
-//! [`pixel_tiles`] or, a 3×3 kernel at stride 2 with free masks, column [`strips`]; the
+//! blocks and the output is written pixel by pixel), unless the job runs [`staged`] or, a 3×3
+//! kernel at stride 2 with free masks, column [`strips`]; the
 //! generic kernel: for each output row, channel block, column tile. A row's valid kernel
 //! rows are computed once; a full tile (at stride 1 also a 7-wide one) whose input window
 //! lies inside the input runs the unchecked microkernel, a border tile the checked one;
@@ -12,7 +12,6 @@
 use super::TileIo;
 use super::border::{ValidRows, interior};
 use super::generic::{self, GENERIC_WIDTH};
-use super::pixel_tiles;
 use super::row_tiles::RowTiles;
 use super::staged;
 use super::store::Ep;
@@ -49,16 +48,6 @@ pub(crate) unsafe fn run<
     // Only ISAs that put 2 or 4 blocks in a ring pixel for this kernel compile those runs.
     let most = const { staged::max_pixel_blocks(I::LANES, I::REGISTERS, K, (K - 1) * D + 1) };
     match staged::blocks_per_pixel(job, K, S, D, I::LANES, I::REGISTERS) {
-        // Only the kernel that takes pixel tiles compiles them.
-        0 if const { pixel_tiles::takes(I::LANES, I::REGISTERS, K, S, D) }
-            && pixel_tiles::chosen(job.geom, K, S, D, I::LANES, I::REGISTERS) =>
-        {
-            isa.enabled(
-                #[inline(always)]
-                // SAFETY: forwarded from the caller.
-                || unsafe { pixel_tiles::run::<I, K, S, D, { pixel_tiles::BLOCKS }>(isa, job) },
-            )
-        }
         0 if S > 1 && K == 3 && I::FREE_MASKS => isa.enabled(
             #[inline(always)]
             // SAFETY: forwarded from the caller.
@@ -103,6 +92,14 @@ pub(crate) unsafe fn run<
 }
 
 /// The direct path: tiles read the input in place.
+///
+/// Measured on Zen 4 and removed (commit 1ced6f8 has it): AVX2 3×3 stride-2 pixel tiles for
+/// single-group layers, one output × 8 channel blocks with the weights as FMA memory
+/// operands, each input pixel read whole in address order. On a Zen 3 host whose input came
+/// from DRAM they ran MixNet-S layer 1 (112×112×96) 2.6× faster than these tiles, but with
+/// the data in cache they load two vectors per FMA: on Zen 4 (`mixconv bench`, 8 MiB
+/// rotating, which its L3 holds; 4–5 rounds alternating, minima) S.1 217 → 158 µs (1.37×),
+/// 56×56×128 60.8 → 53.1 µs (1.15×) without them.
 ///
 /// Measured on Zen 4 (speed example, 2 rounds alternating) and not kept: software prefetch,
 /// at each tile position of a stride-2 row, of the input pixels that the next output row

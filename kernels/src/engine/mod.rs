@@ -1,14 +1,12 @@
 //! The ISA-generic depthwise engine: a driver that walks a region by output row, column tile
 //! and channel block ([`driver`]), reading the input in place or from a ring of copied,
-//! zero-padded rows ([`staged`]) or by pixel tiles across channel blocks ([`pixel_tiles`]),
-//! the register-blocked microkernels it calls ([`tile`] for the specialized (K, stride, dilation), [`generic`]
-//! for any other), which output rows and columns see the input ([`border`]), and the fused
+//! zero-padded rows ([`staged`]), the register-blocked microkernels it calls ([`tile`] for
+//! the specialized (K, stride, dilation), [`generic`] for any other), which output rows and columns see the input ([`border`]), and the fused
 //! epilogue in the tiles' stores ([`store`]).
 
 pub(crate) mod border;
 pub(crate) mod driver;
 pub(crate) mod generic;
-pub(crate) mod pixel_tiles;
 pub(crate) mod row_tiles;
 pub(crate) mod staged;
 pub(crate) mod store;
