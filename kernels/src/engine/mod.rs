@@ -1,8 +1,9 @@
 //! The ISA-generic depthwise engine: a driver that walks a region by output row, column tile
 //! and channel block ([`driver`]), reading the input in place or from a ring of copied,
 //! zero-padded rows ([`staged`]), the register-blocked microkernels it calls ([`tile`] for
-//! the specialized (K, stride, dilation), [`generic`] for any other), which output rows and columns see the input ([`border`]), and the fused
-//! epilogue in the tiles' stores ([`store`]).
+//! the specialized (K, stride, dilation), [`generic`] for any other), which output rows and
+//! columns see the input ([`border`]), and the fused epilogue in the tiles' stores
+//! ([`store`]).
 
 pub(crate) mod border;
 pub(crate) mod driver;
