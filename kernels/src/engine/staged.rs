@@ -155,6 +155,17 @@ const ALIASED_SETS: usize = 16;
 /// Measured on Zen 5, 28×28×256: K = 5 1.3×, K = 7 1.2×, 3×3 dilation 2 1.2× faster than
 /// direct (AVX-512 and AVX2); with unaliased strides (90, 156 channels) direct was as fast
 /// or faster.
+///
+/// On an Intel Xeon host (family 6 model 207, 2026-12-08; `mixconv bench`, 6–8 rounds
+/// alternating, minima; an A/A pair spread 0.97–1.02×), direct by force against staged:
+/// AVX-512 with 8 MiB rotating 28×28×256 K = 3, 5, 7, 9, 13 1.13, 1.01, 1.09, 1.05, 1.14×,
+/// 3×3 dilation 2 and 6 1.16× and 1.43×, 14×14×512 5×5 1.26×, 56×56×256 3×3 + 5×5 1.19×;
+/// with one copy of the data (in L2) 0.99, 0.85, 1.09, 1.11, 1.12×, 1.02×, 1.15×, 1.21×,
+/// 1.15×. No MixNet layer runs staged on AVX-512. AVX2, rotating: 28×28×256 0.76–1.00×
+/// (3×3 dilation 6 1.37×); MixNet S.2, M.2, L.2 ([`staged_3x3`], 29 to 56 wide) 1.27–1.32×,
+/// but 32- to 56-wide 3×3 maps of 48 to 160 channels 0.94–1.04× (in L2 0.80–0.98×). Not
+/// made a rule: by CPU vendor it would leave the staged AVX-512 path untested on such
+/// hosts, and it loses 5×5 in L2.
 pub(crate) fn chosen(
     g: &Geometry,
     k: usize,
