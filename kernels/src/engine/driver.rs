@@ -2,11 +2,10 @@
 //! column tile, for each channel block (a tile's input window stays cached across its
 //! blocks and the output is written pixel by pixel), unless the job runs [`staged`] or, a 3×3
 //! kernel at stride 2 with free masks, column [`strips`]; the generic kernel: for each
-//! output row, channel block, column tile. A row's valid kernel
-//! rows are computed once; a full tile (at stride 1 also a 7-wide one) whose input window
-//! lies inside the input runs the unchecked microkernel, a border tile the checked one;
-//! narrower tiles (7, 4, 2, 1 wide) run a row's last columns, or wherever [`RowTiles`]
-//! finds them faster;
+//! output row, channel block, column tile. A row's valid kernel rows are computed once; a
+//! full tile (at stride 1 also a 7-wide one) whose input window lies inside the input runs
+//! the unchecked microkernel, a border tile the checked one; narrower tiles (7, 4, 2, 1
+//! wide) run a row's last columns, or wherever [`RowTiles`] finds them faster;
 //! [`StridedBorders`] lets a stride-2 row run more of its tiles unchecked.
 
 use super::TileIo;

@@ -133,7 +133,7 @@ struct Plan<I, const K: usize, const S: usize, const D: usize, const W: usize, c
 impl<I: Simd, const K: usize, const S: usize, const D: usize, const W: usize, const TAIL: bool>
     Plan<I, K, S, D, W, TAIL>
 {
-    /// The input column visited `v`-th ([`column`]).
+    /// The input column visited `v`-th ([`column()`]).
     const COLUMN: [usize; 48] = {
         let mut t = [0; 48];
         let mut v = 0;
