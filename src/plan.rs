@@ -56,7 +56,8 @@ pub struct PlannedGroup {
     pub microkernel: &'static str,
     /// Whether the group runs staged: its input rows copied, zero-padded, into an
     /// L1-resident ring per channel block before the tiles read them (pixel strides that
-    /// alias in L1, such as 256 channels; see `mixconv_kernels::staged`), rather than in place.
+    /// alias in L1, such as 256 channels with AVX2 or 512 with AVX-512; see
+    /// `mixconv_kernels::staged`), rather than in place.
     pub staged: bool,
     /// Output rows whose every kernel row lies inside the input.
     pub interior_rows: Range<usize>,

@@ -374,7 +374,7 @@ fn kernels_stay_inside_guarded_slices() {
             let n = 16 * (2 - j) + lead;
             cases.push((k, s, d, c, widths[i % widths.len()], n, false, true));
         }
-        // The staged path (a ring of rows copied from the input): stride 1, 1 KiB pixels;
+        // The staged path (a ring of rows copied from the input): stride 1, 2 KiB pixels;
         // 126 channels on a 28-wide map take two blocks a ring pixel (AVX-512: 8 blocks,
         // K ≤ 9; AVX2: 16 blocks, windows of up to 9 rows; four for 3×3 of dilation 1, 2).
         if s == 1 && i < kernels.len() - generic.len() {
@@ -409,7 +409,7 @@ fn kernels_stay_inside_guarded_slices() {
         let out_h = (h + pad_top + pad_bottom - reach - 1) / stride + 1;
         let out_w = (w + pad_left + pad_right - reach - 1) / stride + 1;
         // The group sits at the end of the pixel (odd n) or in its middle (even n).
-        let in_extra = if staged { 256 - c } else { 1 + n % 9 };
+        let in_extra = if staged { 512 - c } else { 1 + n % 9 };
         let out_extra = 3 + n % 5;
         let (in_off, out_off) = if n % 2 == 1 {
             (in_extra, out_extra)

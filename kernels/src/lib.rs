@@ -120,10 +120,11 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// Whether [`depthwise`] runs this geometry (any region of it) through the staged path: the
 /// group's input rows copied, zero-padded, into a ring of L1-resident rows per channel block
 /// before the tiles read them, rather than read in place. Taken by specialized stride-1
-/// kernels on pixel strides that alias in L1 (256 channels, other multiples of 64) with
-/// little padding, and by AVX2's 3×3 kernel on maps 14 to 28 wide whose ring pixels hold
-/// two or four channel blocks (its direct tiles there are mostly border tiles) and on maps
-/// 29 to 56 wide (whose rows it copies in bursts). (A call whose weights are not all finite
+/// kernels on pixel strides that alias in L1 with little padding (with AVX2 and the
+/// portable ISA multiples of 64 channels, such as 256; with AVX-512 multiples of 512), and
+/// by AVX2's 3×3 kernel on maps 14 to 28 wide whose ring pixels hold two or four channel
+/// blocks (its direct tiles there are mostly border tiles) and on maps 29 to 56 wide (whose
+/// rows it copies in bursts). (A call whose weights are not all finite
 /// still reads in place: a padding tap computes 0·w.) The choice never depends on the
 /// region, so results do not depend on how a layer is cut into tasks.
 ///
@@ -134,7 +135,11 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 ///     stride: 1, pad_top: 2, pad_left: 2, channels: 256, in_channel_offset: 0,
 ///     in_pixel_stride: 256, out_channel_offset: 0, out_pixel_stride: 256,
 /// };
-/// assert!(staged(Isa::Portable, &g));
+/// assert!(staged(Isa::Portable, &g) && staged(Isa::Avx2, &g));
+/// // AVX-512 reads 256-channel pixels in place, 512-channel ones staged.
+/// assert!(!staged(Isa::Avx512, &g));
+/// let wide = Geometry { channels: 512, in_pixel_stride: 512, out_pixel_stride: 512, ..g };
+/// assert!(staged(Isa::Avx512, &wide));
 /// // 3×3 with dilation 6 (36% padding taps) runs staged; 9×9 on 14×14 (35%) does not.
 /// let d6 = Geometry { kernel: 3, dilation: 6, pad_top: 6, pad_left: 6, ..g };
 /// assert!(staged(Isa::Portable, &d6));
@@ -169,16 +174,19 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 ///     stride: 1, pad_top: 2, pad_left: 2, channels: 256, in_channel_offset: 0,
 ///     in_pixel_stride: 256, out_channel_offset: 0, out_pixel_stride: 256,
 /// };
-/// assert_eq!(staged_blocks(Isa::Avx512, &g), 2);
 /// assert_eq!(staged_blocks(Isa::Avx2, &g), 2);
 /// assert_eq!(staged_blocks(Isa::Portable, &g), 1);
+/// assert_eq!(staged_blocks(Isa::Avx512, &g), 0); // 1 KiB pixels: in place
 /// let k3 = Geometry { kernel: 3, pad_top: 1, pad_left: 1, ..g };
 /// assert_eq!(staged_blocks(Isa::Avx2, &k3), 4);
-/// assert_eq!(staged_blocks(Isa::Avx512, &k3), 2);
 /// let k3_14 = Geometry { channels: 240, ..k3 }; // 30 AVX2 blocks: not divisible by 4
 /// assert_eq!(staged_blocks(Isa::Avx2, &k3_14), 2);
 /// let wide = Geometry { kernel: 11, pad_top: 5, pad_left: 5, ..g };
 /// assert_eq!(staged_blocks(Isa::Avx2, &wide), 1);
+/// // AVX-512 with 2 KiB pixels: 16 blocks, two a ring pixel; 15, one.
+/// let g = Geometry { in_pixel_stride: 512, out_pixel_stride: 512, ..g };
+/// assert_eq!(staged_blocks(Isa::Avx512, &g), 2);
+/// assert_eq!(staged_blocks(Isa::Avx512, &Geometry { kernel: 3, pad_top: 1, pad_left: 1, ..g }), 2);
 /// let odd = Geometry { channels: 240, ..g }; // 15 blocks
 /// assert_eq!(staged_blocks(Isa::Avx512, &odd), 1);
 /// let direct = Geometry { channels: 240, in_pixel_stride: 240, out_pixel_stride: 240, ..g };

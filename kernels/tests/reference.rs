@@ -398,8 +398,8 @@ fn activations_on_interior_tiles() {
     }
 }
 
-/// The staged path: every stride-1 specialized kernel on an aliased pixel stride (256
-/// floats: 1 KiB) with maps large enough for it to be chosen — several column strips for
+/// The staged path: every stride-1 specialized kernel on an aliased pixel stride (512
+/// floats: 2 KiB, aliased for every ISA) with maps large enough for it to be chosen — several column strips for
 /// the 13-row windows — channel tails, sub-regions, each epilogue; and the direct path on
 /// the same maps with an unaliased stride.
 #[test]
@@ -413,7 +413,7 @@ fn staged_path_matches_reference() {
             for (j, c) in [4 * l, 3 * l + 3].into_iter().enumerate() {
                 let same = Case::same(k, s, d, c, 3 * reach + 4, 100);
                 let (out_h, out_w) = (same.out_h, same.out_w);
-                for (in_stride, staged) in [(256, true), (c + 7, false)] {
+                for (in_stride, staged) in [(512, true), (c + 7, false)] {
                     let region = match (i + j) % 3 {
                         0 => None,
                         1 => Some(((2, out_h - 1), (5, out_w - 7))),
@@ -535,7 +535,7 @@ fn staged_pairs_match_reference() {
                     clamp: (i + j) % 2 == 0,
                     region: (j == 1).then_some(((1, same.out_h - 1), (3, same.out_w - 2))),
                     sub_slice: j == 2,
-                    in_stride: 256,
+                    in_stride: 512,
                     ..same
                 };
                 let blocks = run_case(isa, &case, &mut rng);
@@ -582,7 +582,7 @@ fn staged_seven_wide_tiles_match_reference() {
                 clamp: j == 1,
                 region: (j == 1).then_some(((2, same.out_h - 1), (2, 23))),
                 sub_slice: j == 0,
-                in_stride: 256,
+                in_stride: 512,
                 staged: Some(true),
                 ..same
             };
@@ -593,7 +593,7 @@ fn staged_seven_wide_tiles_match_reference() {
 
 /// A last block of every width from 1 to `LANES − 1` channels (AVX2 writes it with plain
 /// 16-, 8- and 4-byte stores, not a masked store): direct tiles at stride 1 and 2 (the
-/// stride-2 5×5 tile visits its columns by phases) and the staged path (256-channel pixel
+/// stride-2 5×5 tile visits its columns by phases) and the staged path (512-channel pixel
 /// stride), beside NaN channels of other groups and with canaries around the group's
 /// channels in the output.
 #[test]
@@ -613,7 +613,7 @@ fn every_partial_block_width_matches_reference() {
                     act: Activation::ALL[t % 5],
                     clamp: t % 2 == 1,
                     sub_slice: t % 2 == 0,
-                    in_stride: if staged { 256 } else { 0 },
+                    in_stride: if staged { 512 } else { 0 },
                     staged: Some(staged),
                     ..same
                 };
@@ -644,9 +644,9 @@ fn blocks_aligned_to_the_pixel_match_reference() {
                 (5, 2, 1, 9, 13, 0),
                 (3, 2, 1, 9, 15, 0),
                 (3, 3, 1, 10, 11, 0),
-                (5, 1, 1, 16, 100, 256),
+                (5, 1, 1, 16, 100, 512),
                 // AVX-512 pairs blocks only where the ring spans the map: 40 wide, not 100.
-                (5, 1, 1, 12, 40, 256),
+                (5, 1, 1, 12, 40, 512),
                 (3, 1, 1, 14, 14, 0),
             ]
             .into_iter()
@@ -706,7 +706,7 @@ fn infinite_weight_is_not_applied_to_padding() {
             pad_left: pad,
             channels: 8 * l,
             in_channel_offset: 0,
-            in_pixel_stride: 256,
+            in_pixel_stride: 512,
             out_channel_offset: 0,
             out_pixel_stride: 8 * l,
         };
@@ -715,7 +715,7 @@ fn infinite_weight_is_not_applied_to_padding() {
         // Block 0, tap (0, 0), lane 0: channel 0's top-left tap.
         w[0] = f32::INFINITY;
         let b = vec![0.0f32; g.blocks(l) * l];
-        let input = vec![1.0f32; hw * hw * 256];
+        let input = vec![1.0f32; hw * hw * 512];
         let mut out = vec![0.0f32; hw * hw * 8 * l];
         let region = Region {
             batch: 0,

@@ -136,25 +136,41 @@ const DIRECT_WINDOW_BYTES: usize = 32 * 1024;
 
 /// L1 sets (64-byte lines, 4 KiB apart wrap around) that a block's pixels may occupy, at
 /// most, for the staged path to be taken: at this many or fewer, the direct path's loads
-/// evict each other.
-const ALIASED_SETS: usize = 16;
+/// evict each other. With 8 lanes or fewer (a block is half a line or less, so that the
+/// next block reuses each line), 16: 64- to 256-channel pixels and other multiples of 64
+/// bytes. With 16 lanes (AVX-512: a block is a whole line, each loaded once a tile), 2: pixels
+/// of 512 channels and other multiples of 2 KiB. Measured on Zen 4 (2026-12-08, AVX-512,
+/// `mixconv bench`, 5–6 rounds alternating, minima; an A/A pair within 0.97–1.03×), direct
+/// against staged: 4-set pixels (256 and 768 channels) 28×28×256 K = 3, 5, 7, 9, 11, 13
+/// 1.10, 1.12, 1.15, 1.13, 1.14, 1.17×, 3×3 dilation 2, 3, 6 1.11, 1.14, 1.08×, 14×14×512
+/// 5×5 1.10×, 56×56×256 3×3 + 5×5 1.24×, 56×56×256 3×3 1.06×, 28×28×768 3×3 1.23×; 8- and
+/// 16-set pixels (128 and 64 channels) 112×112 3×3 1.14×, 5×5 1.05×, 56×56×128 7×7 1.08×;
+/// but 2-set pixels 28×28×512 3×3 0.84×, 5×5 0.81×, 3×3 dilation 2 0.75×, 14×14×512 3×3
+/// 0.93× (7×7 1.03×), and 1-set pixels (1024 channels) 28×28 3×3 0.65×, 14×14 5×5 0.64×.
+/// AVX2 by force direct on 28×28×256 ran 0.64–0.80×. (An Intel Xeon host measured AVX-512
+/// 4-set pixels as Zen 4 did, 1.01–1.43× rotating, 5×5 in L2 0.85×.)
+fn aliased_sets(lanes: usize) -> usize {
+    if lanes >= 16 { 2 } else { 16 }
+}
 
 /// Whether the staged path runs this job. All of:
 /// - stride 1 (at stride 2 each input line feeds few taps and the copy does not pay: on
 ///   Zen 4, 112×112×64 stride 2, whose 256-byte pixels alias 16 L1 sets, staged by force,
 ///   `mixconv bench`, 2 rounds: AVX2 3×3 0.81×, 5×5 0.94–0.96×, 7×7 0.94–1.01×; AVX-512
 ///   0.65–0.76×);
-/// - the pixel stride is aliased: a block's pixels fall into at most 16 of the 64 L1 sets
-///   (256 channels: 4 sets), so that the direct path thrashes L1, and the direct row window
-///   would not stay in L1 anyway; or the job is a [`staged_3x3`] one;
+/// - the pixel stride is aliased: a block's pixels fall into at most [`aliased_sets`] of
+///   the 64 L1 sets (16 with 8 lanes or fewer, 2 with 16; 256 channels: 4 sets, 512: 2), so
+///   that the direct path thrashes L1, and the direct row window would not stay in L1
+///   anyway; or the job is a [`staged_3x3`] one;
 /// - the padding taps add at most 30% to the work (60% for 3×3 kernels: `max_padded_ratio`),
 ///   and a strip of one tile fits the ring.
 ///
 /// `blocks`: the job's [`pixel_blocks`].
 ///
-/// Measured on Zen 5, 28×28×256: K = 5 1.3×, K = 7 1.2×, 3×3 dilation 2 1.2× faster than
-/// direct (AVX-512 and AVX2); with unaliased strides (90, 156 channels) direct was as fast
-/// or faster.
+/// Measured on Zen 5 (an earlier direct path), 28×28×256: K = 5 1.3×, K = 7 1.2×, 3×3
+/// dilation 2 1.2× faster than direct (AVX-512 and AVX2); with unaliased strides (90, 156
+/// channels) direct was as fast or faster. On Zen 4, AVX-512 runs 256-channel pixels
+/// faster direct ([`aliased_sets`]).
 ///
 /// On an Intel Xeon host (family 6 model 207, 2026-12-08; `mixconv bench`, 6–8 rounds
 /// alternating, minima; an A/A pair spread 0.97–1.02×), direct by force against staged:
@@ -163,9 +179,10 @@ const ALIASED_SETS: usize = 16;
 /// with one copy of the data (in L2) 0.99, 0.85, 1.09, 1.11, 1.12×, 1.02×, 1.15×, 1.21×,
 /// 1.15×. No MixNet layer runs staged on AVX-512. AVX2, rotating: 28×28×256 0.76–1.00×
 /// (3×3 dilation 6 1.37×); MixNet S.2, M.2, L.2 ([`staged_3x3`], 29 to 56 wide) 1.27–1.32×,
-/// but 32- to 56-wide 3×3 maps of 48 to 160 channels 0.94–1.04× (in L2 0.80–0.98×). Not
-/// made a rule: by CPU vendor it would leave the staged AVX-512 path untested on such
-/// hosts, and it loses 5×5 in L2.
+/// but 32- to 56-wide 3×3 maps of 48 to 160 channels 0.94–1.04× (in L2 0.80–0.98×). A rule
+/// by CPU vendor would leave the staged AVX-512 path untested on such hosts; the rule by
+/// lanes ([`aliased_sets`], from Zen 4's measurements) takes these 256-channel layers
+/// direct on AVX-512 on every host.
 pub(crate) fn chosen(
     g: &Geometry,
     k: usize,
@@ -177,7 +194,7 @@ pub(crate) fn chosen(
     let window = ((k - 1) * d + 1)
         .saturating_mul(g.in_w)
         .saturating_mul(g.blocks(lanes) * lanes * 4);
-    let aliased = l1_sets(g.in_pixel_stride.saturating_mul(4)) <= ALIASED_SETS
+    let aliased = l1_sets(g.in_pixel_stride.saturating_mul(4)) <= aliased_sets(lanes)
         && window > DIRECT_WINDOW_BYTES;
     if s != 1
         || !(aliased || staged_3x3(g, k, d, lanes, blocks))
