@@ -122,9 +122,8 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// before the tiles read them, rather than read in place. Taken by specialized stride-1
 /// kernels on pixel strides that alias in L1 with little padding (with AVX2 and the
 /// portable ISA multiples of 64 channels, such as 256; with AVX-512 multiples of 512), and
-/// by AVX2's 3×3 kernel on maps 14 to 28 wide whose ring pixels hold two or four channel
-/// blocks (its direct tiles there are mostly border tiles) and on maps 29 to 56 wide (whose
-/// rows it copies in bursts). (A call whose weights are not all finite
+/// by AVX2's 3×3 kernel on maps 14 to 56 wide (on maps up to 28 wide its direct tiles are
+/// mostly border tiles; on wider ones the ring copies rows in bursts). (A call whose weights are not all finite
 /// still reads in place: a padding tap computes 0·w.) The choice never depends on the
 /// region, so results do not depend on how a layer is cut into tasks.
 ///
@@ -150,8 +149,10 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 ///     channels: 96, in_pixel_stride: 96, out_pixel_stride: 96, ..g
 /// };
 /// assert!(staged(Isa::Avx2, &narrow) && !staged(Isa::Avx512, &narrow));
-/// let odd = Geometry { channels: 88, ..narrow }; // 11 blocks: one a ring pixel, direct
-/// assert!(!staged(Isa::Avx2, &odd));
+/// let odd = Geometry { channels: 88, ..narrow }; // 11 blocks: one a ring pixel
+/// assert!(staged(Isa::Avx2, &odd));
+/// let narrower = Geometry { in_w: 13, out_w: 13, ..narrow }; // 13 wide: direct
+/// assert!(!staged(Isa::Avx2, &narrower));
 /// let g = Geometry { in_pixel_stride: 240, out_pixel_stride: 240, channels: 240, ..g };
 /// assert!(!staged(Isa::Portable, &g));
 /// ```
@@ -197,9 +198,8 @@ pub fn staged_blocks(isa: Isa, geom: &Geometry) -> usize {
     if job::check_geometry(geom).is_err() || specialized_name(isa, k, s, d).is_none() {
         return 0;
     }
-    let blocks = engine::staged::pixel_blocks(geom, k, s, d, isa.lanes(), isa.registers());
-    if engine::staged::chosen(geom, k, s, d, isa.lanes(), blocks) {
-        blocks
+    if engine::staged::chosen(geom, k, s, d, isa.lanes()) {
+        engine::staged::pixel_blocks(geom, k, s, d, isa.lanes(), isa.registers())
     } else {
         0
     }

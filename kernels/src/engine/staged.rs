@@ -165,8 +165,6 @@ fn aliased_sets(lanes: usize) -> usize {
 /// - the padding taps add at most 30% to the work (60% for 3×3 kernels: `max_padded_ratio`),
 ///   and a strip of one tile fits the ring.
 ///
-/// `blocks`: the job's [`pixel_blocks`].
-///
 /// Measured on Zen 5 (an earlier direct path), 28×28×256: K = 5 1.3×, K = 7 1.2×, 3×3
 /// dilation 2 1.2× faster than direct (AVX-512 and AVX2); with unaliased strides (90, 156
 /// channels) direct was as fast or faster. On Zen 4, AVX-512 runs 256-channel pixels
@@ -183,21 +181,14 @@ fn aliased_sets(lanes: usize) -> usize {
 /// by CPU vendor would leave the staged AVX-512 path untested on such hosts; the rule by
 /// lanes ([`aliased_sets`], from Zen 4's measurements) takes these 256-channel layers
 /// direct on AVX-512 on every host.
-pub(crate) fn chosen(
-    g: &Geometry,
-    k: usize,
-    s: usize,
-    d: usize,
-    lanes: usize,
-    blocks: usize,
-) -> bool {
+pub(crate) fn chosen(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -> bool {
     let window = ((k - 1) * d + 1)
         .saturating_mul(g.in_w)
         .saturating_mul(g.blocks(lanes) * lanes * 4);
     let aliased = l1_sets(g.in_pixel_stride.saturating_mul(4)) <= aliased_sets(lanes)
         && window > DIRECT_WINDOW_BYTES;
     if s != 1
-        || !(aliased || staged_3x3(g, k, d, lanes, blocks))
+        || !(aliased || staged_3x3(g, k, d, lanes))
         || max_columns(k, s, d, lanes) < MAX_TILE_WIDTH
     {
         return false;
@@ -208,18 +199,21 @@ pub(crate) fn chosen(
     h > 0 && w > 0 && all <= max_padded_ratio(k) * h as f64 * w as f64
 }
 
-/// Whether a stride-1 job is an AVX2 3×3 one of dilation 1 on a map 14 to 28 outputs wide
-/// whose ring pixels would hold two or four `blocks` ([`pixel_blocks`]; with 8 lanes, only
-/// AVX2's 16 registers put more than one block in a pixel), or on a map 29 to 56 wide.
+/// Whether a stride-1 job is an AVX2 3×3 one of dilation 1 on a map 14 to 56 outputs wide,
+/// whatever its pixel stride and its blocks a ring pixel ([`pixel_blocks`]).
 ///
 /// 14 to 28 wide: the direct path runs half or all of a row's tiles checked (two 7-wide
 /// tiles on 14 columns, four on 28, padding on either side), where the staged path runs
 /// every tile unchecked, whatever the pixel stride. Measured on Zen 4 (`mixconv bench`, 3
 /// rounds alternating, unaliased pixels): 14×14 with 32 to 240 channels 1.14–1.28×, 28×28
 /// with 64 to 240 channels 1.11–1.22×; MixNet-M layer 11 (14×14×480) 1.20×, layers with such
-/// a group 0.98–1.04×; not taken: one block a pixel (28×28×120 0.95×), 7×7 maps (7×7×1200
-/// 0.79×), 5×5 and 7×7 kernels (whose direct tiles are 10 and 8 wide; 14×14 and 28×28 with
-/// 80 to 240 channels 0.83–0.98×).
+/// a group 0.98–1.04×; not taken: 7×7 maps (7×7×1200 0.79×), 5×5 and 7×7 kernels (whose
+/// direct tiles are 10 and 8 wide; 14×14 and 28×28 with 80 to 240 channels 0.83–0.98×).
+/// One block a pixel (an odd block count) first ran 0.95× (28×28×120); after the row
+/// copies' prefetch, again on Zen 4 (2026-12-08, `mixconv bench`, 5 rounds alternating,
+/// minima; an A/A pair 0.97–1.02×): 28×28×120 1.12×, 28×28×168 1.17×, 14×14×120 1.06×,
+/// MixNet S.4, M.4, L.4 (28×28, 3×3 on 120 or 168 of 240 or 336 channels) 1.10, 1.09,
+/// 1.05×, 14×14 layers with 3×3 groups of 90 or 120 0.99–1.02×.
 ///
 /// 29 to 56 wide: the ring's row copies read each input line once, in bursts whose misses
 /// overlap, where the direct tiles' loads wait on each new line in turn. On Zen 4, 56×56×96
@@ -228,11 +222,8 @@ pub(crate) fn chosen(
 /// with such a map ran faster staged: S.2 (56×56×72, one block a pixel) 2.23×, M.2 (×96,
 /// four) 1.35–1.37×, L.2 (×120, one) 2.27×. Not taken on 112-wide maps there: S.0 (×16)
 /// 0.67×, M.0 (×24) 0.88–1.16×, L.0 (×32) 0.95–1.22×.
-fn staged_3x3(g: &Geometry, k: usize, d: usize, lanes: usize, blocks: usize) -> bool {
-    k == 3
-        && d == 1
-        && lanes == 8
-        && ((blocks >= 2 && (14..=28).contains(&g.out_w)) || (29..=56).contains(&g.out_w))
+fn staged_3x3(g: &Geometry, k: usize, d: usize, lanes: usize) -> bool {
+    k == 3 && d == 1 && lanes == 8 && (14..=56).contains(&g.out_w)
 }
 
 /// Whether a job runs staged and with how many channel blocks side by side in a ring
@@ -246,11 +237,10 @@ pub(crate) fn blocks_per_pixel(
     lanes: usize,
     registers: usize,
 ) -> usize {
-    let blocks = pixel_blocks(job.geom, k, s, d, lanes, registers);
-    if !chosen(job.geom, k, s, d, lanes, blocks) || !job.weights_finite() {
+    if !chosen(job.geom, k, s, d, lanes) || !job.weights_finite() {
         0
     } else {
-        blocks
+        pixel_blocks(job.geom, k, s, d, lanes, registers)
     }
 }
 
