@@ -123,9 +123,10 @@ pub fn microkernel(isa: Isa, kernel: usize, stride: usize, dilation: usize) -> &
 /// kernels on pixel strides that alias in L1 with little padding (with AVX2 and the
 /// portable ISA multiples of 64 channels, such as 256; with AVX-512 multiples of 512), and
 /// by AVX2's 3×3 kernel on maps 14 to 56 wide (on maps up to 28 wide its direct tiles are
-/// mostly border tiles; on wider ones the ring copies rows in bursts). (A call whose weights are not all finite
-/// still reads in place: a padding tap computes 0·w.) The choice never depends on the
-/// region, so results do not depend on how a layer is cut into tasks.
+/// mostly border tiles; on wider ones the ring copies rows in bursts). (A call whose
+/// weights are not all finite still reads in place: a padding tap computes 0·w.) The
+/// choice never depends on the region, so results do not depend on how a layer is cut into
+/// tasks.
 ///
 /// ```
 /// use mixconv_kernels::{Geometry, Isa, staged};
@@ -187,7 +188,8 @@ pub fn staged(isa: Isa, geom: &Geometry) -> bool {
 /// // AVX-512 with 2 KiB pixels: 16 blocks, two a ring pixel; 15, one.
 /// let g = Geometry { in_pixel_stride: 512, out_pixel_stride: 512, ..g };
 /// assert_eq!(staged_blocks(Isa::Avx512, &g), 2);
-/// assert_eq!(staged_blocks(Isa::Avx512, &Geometry { kernel: 3, pad_top: 1, pad_left: 1, ..g }), 2);
+/// let k3 = Geometry { kernel: 3, pad_top: 1, pad_left: 1, ..g };
+/// assert_eq!(staged_blocks(Isa::Avx512, &k3), 2);
 /// let odd = Geometry { channels: 240, ..g }; // 15 blocks
 /// assert_eq!(staged_blocks(Isa::Avx512, &odd), 1);
 /// let direct = Geometry { channels: 240, in_pixel_stride: 240, out_pixel_stride: 240, ..g };

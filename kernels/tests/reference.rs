@@ -399,9 +399,9 @@ fn activations_on_interior_tiles() {
 }
 
 /// The staged path: every stride-1 specialized kernel on an aliased pixel stride (512
-/// floats: 2 KiB, aliased for every ISA) with maps large enough for it to be chosen — several column strips for
-/// the 13-row windows — channel tails, sub-regions, each epilogue; and the direct path on
-/// the same maps with an unaliased stride.
+/// floats: 2 KiB, aliased for every ISA) with maps large enough for it to be chosen —
+/// several column strips for the 13-row windows — channel tails, sub-regions, each
+/// epilogue; and the direct path on the same maps with an unaliased stride.
 #[test]
 fn staged_path_matches_reference() {
     let mut rng = Rng(0x0dd_ba11_5ca1_ab1e);

@@ -213,7 +213,8 @@ pub(crate) fn chosen(g: &Geometry, k: usize, s: usize, d: usize, lanes: usize) -
 /// copies' prefetch, again on Zen 4 (2026-12-08, `mixconv bench`, 5 rounds alternating,
 /// minima; an A/A pair 0.97–1.02×): 28×28×120 1.12×, 28×28×168 1.17×, 14×14×120 1.06×,
 /// MixNet S.4, M.4, L.4 (28×28, 3×3 on 120 or 168 of 240 or 336 channels) 1.10, 1.09,
-/// 1.05×, 14×14 layers with 3×3 groups of 90 or 120 0.99–1.02×.
+/// 1.05×; 14×14 layers: M.8 (3×3 on 120 of 480) 1.01–1.08× in two runs, M.12 and S.11 (90 of
+/// 360) 1.00–1.02×, L.8 0.99×.
 ///
 /// 29 to 56 wide: the ring's row copies read each input line once, in bursts whose misses
 /// overlap, where the direct tiles' loads wait on each new line in turn. On Zen 4, 56×56×96
